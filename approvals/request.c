@@ -1,0 +1,80 @@
+/* approvals/request.c -- names of the record's enums, for the store, the export and
+ * the messages. Each name is written once, here. */
+#include <string.h>
+#include "approvals/request.h"
+
+static const char *const state_names[REQUEST_STATE_COUNT] = {
+    [REQUEST_DRAFT] = "draft",
+    [REQUEST_AWAITING_APPROVAL] = "awaiting_approval",
+    [REQUEST_SUBMITTING] = "submitting",
+    [REQUEST_SUBMITTED] = "submitted",
+    [REQUEST_COMPLETED] = "completed",
+    [REQUEST_REJECTED] = "rejected",
+    [REQUEST_WITHDRAWN] = "withdrawn",
+    [REQUEST_BUYER_REJECTED] = "buyer_rejected",
+    [REQUEST_FAILED] = "failed",
+    [REQUEST_DISCARDED] = "discarded",
+    [REQUEST_EXPIRED] = "expired",
+};
+
+const char *request_state_name(enum request_state s)
+{
+    if ((int)s < 0 || s >= REQUEST_STATE_COUNT)
+        return "unknown";
+    return state_names[s];
+}
+
+int request_state_from_name(const char *name, enum request_state *out)
+{
+    for (int i = 0; i < REQUEST_STATE_COUNT; i++) {
+        if (strcmp(state_names[i], name) == 0) {
+            *out = (enum request_state)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *request_kind_name(enum request_kind k)
+{
+    return k == REQUEST_REFUND ? "refund" : "cancel";
+}
+
+const char *request_market_name(enum request_market m)
+{
+    return m == MARKET_AZURE ? "azure" : "aws";
+}
+
+int request_is_terminal(enum request_state s)
+{
+    switch (s) {
+    case REQUEST_DRAFT:
+    case REQUEST_AWAITING_APPROVAL:
+    case REQUEST_SUBMITTING:
+    case REQUEST_SUBMITTED:
+        return 0;
+    case REQUEST_COMPLETED:
+    case REQUEST_REJECTED:
+    case REQUEST_WITHDRAWN:
+    case REQUEST_BUYER_REJECTED:
+    case REQUEST_FAILED:
+    case REQUEST_DISCARDED:
+    case REQUEST_EXPIRED:
+        return 1;
+    }
+    return 1;
+}
+
+void request_copy_str(char *dst, size_t dstlen, const char *src)
+{
+    size_t n;
+    if (!dstlen)
+        return;
+    if (!src)
+        src = "";
+    n = strlen(src);
+    if (n >= dstlen)
+        n = dstlen - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}

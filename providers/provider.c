@@ -1,0 +1,83 @@
+/* providers/provider.c -- the generic side of the provider interface: allocation of
+ * a backend's private state, and wrappers that give optional operations a default. */
+#include <stdlib.h>
+#include <stdio.h>
+#include "providers/provider.h"
+
+struct provider *provider_new(const struct provider_ops *ops, const struct provider_env *env,
+                              const char *config_json, char *err, size_t errlen)
+{
+    struct provider *p = calloc(1, sizeof(*p));
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->ops = ops;
+    p->env = *env;
+    if (ops->priv_size && !(p->priv = calloc(1, ops->priv_size))) {
+        snprintf(err, errlen, "out of memory");
+        free(p);
+        return NULL;
+    }
+    if (ops->init && ops->init(p, config_json) != 0) {
+        snprintf(err, errlen, "the %s marketplace could not start", ops->name);
+        free(p->priv);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void provider_free(struct provider *p)
+{
+    if (!p)
+        return;
+    if (p->ops->fini)
+        p->ops->fini(p);
+    free(p->priv);
+    free(p);
+}
+
+int provider_lookup(struct provider *p, const struct provider_target *t, provider_cb cb, void *ud)
+{
+    return p->ops->lookup(p, t, cb, ud);
+}
+
+int provider_search(struct provider *p, const struct provider_target *t, provider_cb cb, void *ud)
+{
+    return p->ops->search ? p->ops->search(p, t, cb, ud) : PROVIDER_E_UNSUPPORTED;
+}
+
+int provider_submit(struct provider *p, const struct provider_submission *s, provider_cb cb, void *ud)
+{
+    return p->ops->submit(p, s, cb, ud);
+}
+
+int provider_poll(struct provider *p, const struct provider_ref *r, provider_cb cb, void *ud)
+{
+    return p->ops->poll(p, r, cb, ud);
+}
+
+int provider_withdraw(struct provider *p, const struct provider_ref *r, const char *why,
+                      provider_cb cb, void *ud)
+{
+    return p->ops->withdraw ? p->ops->withdraw(p, r, why, cb, ud) : PROVIDER_E_UNSUPPORTED;
+}
+
+const char *provider_rc_text(enum provider_rc rc)
+{
+    switch (rc) {               /* no default: -Wswitch names the case we forgot */
+    case PROVIDER_OK:             return "Done.";
+    case PROVIDER_E_NOT_FOUND:    return "The marketplace has no agreement with that ID for this seller account.";
+    case PROVIDER_E_NOT_ELIGIBLE: return "The marketplace does not allow self-serve cancellation of this agreement; it needs a support case.";
+    case PROVIDER_E_INVALID:      return "The marketplace rejected the request as invalid.";
+    case PROVIDER_E_CONFLICT:     return "The marketplace reports a conflict: a cancellation request may already be open for this agreement.";
+    case PROVIDER_E_DENIED:       return "The seller account's credentials are not allowed to do this.";
+    case PROVIDER_E_THROTTLED:    return "The marketplace is throttling requests; I will retry.";
+    case PROVIDER_E_UNAVAILABLE:  return "The marketplace is unavailable right now; I will retry.";
+    case PROVIDER_E_TIMEOUT:      return "The marketplace did not answer in time; I will retry.";
+    case PROVIDER_E_AUTH:         return "The marketplace did not accept the seller credentials.";
+    case PROVIDER_E_UNSUPPORTED:  return "This marketplace does not support that operation.";
+    }
+    return "Unexpected marketplace error.";
+}

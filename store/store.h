@@ -1,0 +1,110 @@
+/* store/store.h -- durable state: requests, their event history (the audit record),
+ * the outbox of effects, and de-duplication keys. One interface; SQLite (sqlite.c)
+ * now, PostgreSQL later, so SQL stays portable. The promise that makes the runtime
+ * crash-safe: store_commit_transition writes the request, its event row and its
+ * effects in ONE transaction. All functions return 0 (STORE_OK) or a STORE_E_* code;
+ * out-params are written only on success. */
+#ifndef CANCELBOT_STORE_STORE_H
+#define CANCELBOT_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "approvals/request.h"
+#include "approvals/effect.h"
+#include "approvals/flow.h"
+
+enum store_rc {
+    STORE_OK = 0,
+    STORE_DUPLICATE = 1,        /* dedup key already seen: nothing written */
+    STORE_E_NOT_FOUND = -1,
+    STORE_E_IO = -2,            /* the database failed; err text in store_last_error */
+    STORE_E_SCHEMA = -3,        /* database from a newer cancelbot */
+    STORE_E_INVALID = -4
+};
+
+struct store;
+
+/* path: a SQLite file (created if missing, WAL mode, migrated to the current schema). */
+int store_open(const char *path, struct store **out);
+void store_close(struct store *s);
+const char *store_last_error(const struct store *s);   /* never contains secrets */
+
+/* Next id of the kind's sequence: "CR-1", "CR-2", ... / "RF-1", ... Gaps are fine. */
+int store_next_request_id(struct store *s, enum request_kind kind, char out[REQUEST_ID_MAX]);
+
+/* One transaction: if dedup_key is non-NULL and already seen, STORE_DUPLICATE and
+ * nothing is written; else records the key, upserts `after`, appends one event row
+ * (ev->kind, ev->actor, ev->via, ev->text, from -> after->state, at now_ms) and one
+ * outbox row per effect (due_ms 0 means now_ms). */
+int store_commit_transition(struct store *s, const struct request *after,
+                            enum request_state from, const struct request_event *ev,
+                            const struct effect_list *fx, const char *dedup_key,
+                            int64_t now_ms);
+
+int store_load_request(struct store *s, const char *id, struct request *out);
+
+/* Updates only the card's chat id (after EFFECT_POST_CARD ran). */
+int store_set_card_ts(struct store *s, const char *request_id, const char *card_ts);
+
+/* Finds the request whose card has this chat id. */
+int store_find_by_card(struct store *s, const char *card_ts, struct request *out);
+
+enum store_list_filter {
+    STORE_LIST_ALL,
+    STORE_LIST_OPEN,            /* not terminal */
+    STORE_LIST_PENDING,         /* draft or awaiting_approval */
+    STORE_LIST_MINE             /* requester == user */
+};
+/* Calls cb for each matching request, newest first, at most `limit` (0: no limit).
+ * cb returns non-zero to stop. */
+int store_list_requests(struct store *s, enum store_list_filter filter, const char *user,
+                        int limit, int (*cb)(void *ud, const struct request *rq), void *ud);
+
+struct store_event_row {
+    int64_t seq;
+    char request_id[REQUEST_ID_MAX];
+    int64_t at_ms;
+    char actor[USER_ID_MAX];
+    char event[24];             /* request_event_kind_name */
+    char via[12];
+    char from_state[24];
+    char to_state[24];
+    char text[NOTE_MAX];
+};
+/* The audit record of one request, oldest first. */
+int store_history(struct store *s, const char *request_id,
+                  int (*cb)(void *ud, const struct store_event_row *row), void *ud);
+
+struct stored_effect {
+    int64_t id;
+    char request_id[REQUEST_ID_MAX];
+    int attempts;
+    struct effect fx;
+};
+/* Claims up to max pending effects with due_ms <= now_ms, oldest due first (ties by
+ * id), leasing each until now_ms + lease_ms so a second replica skips them. */
+int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
+                            struct stored_effect *out, int *n_out);
+int store_effect_done(struct store *s, int64_t effect_id, const char *result);
+/* Puts the effect back for another attempt at next_due_ms, recording the error. */
+int store_effect_retry(struct store *s, int64_t effect_id, int64_t next_due_ms, const char *error);
+/* At start-up of a single process: leases held by a crashed run are void. */
+int store_release_leases(struct store *s);
+/* Earliest due_ms among pending effects; STORE_E_NOT_FOUND when none. */
+int store_next_due(struct store *s, int64_t *due_ms);
+/* Pending effects of a request (e.g. to count timers in tests). */
+int store_count_pending(struct store *s, const char *request_id, enum effect_kind kind, int *n);
+
+/* 1 when key was new (now recorded), 0 when seen before; <0 on error. */
+int store_seen_once(struct store *s, const char *key, int64_t now_ms);
+
+/* Small named values the runtime keeps across restarts (e.g. the shell clock). */
+int store_get_setting(struct store *s, const char *name, char *out, size_t outlen);
+int store_set_setting(struct store *s, const char *name, const char *value);
+
+enum store_export_format { STORE_EXPORT_CSV, STORE_EXPORT_JSON };
+/* Every request created at or after since_ms (0: all), with its full history. */
+int store_export(struct store *s, FILE *out, enum store_export_format fmt, int64_t since_ms);
+
+#endif
