@@ -52,7 +52,9 @@ struct request_event {
 enum request_rc {
     REQUEST_APPLIED = 0,
     REQUEST_REFUSED = 1,     /* why->text says why, for the actor */
-    REQUEST_IGNORED = 2      /* stale timer / status that changes nothing: no record */
+    REQUEST_IGNORED = 2,     /* stale timer / replayed answer: store nothing */
+    REQUEST_QUIET = 3        /* store request' and effects, but no audit row (an
+                                unchanged status poll scheduling the next one) */
 };
 
 struct refusal {

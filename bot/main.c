@@ -1,1 +1,278 @@
-int main(void) { return 0; }
+/* bot/main.c -- the cancelbot command line: run, shell, check-config, export,
+ * version, help. Reads the environment (the configuration contract of DESIGN.md) and
+ * hands plain values to the runtime; nothing below main() calls getenv except the
+ * credential chains of the providers. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bot/config.h"
+#include "bot/log.h"
+#include "bot/shell.h"
+#include "approvals/format.h"
+#include "store/store.h"
+
+#ifndef CANCELBOT_VERSION
+#define CANCELBOT_VERSION "dev"
+#endif
+
+static const char usage_text[] =
+    "cancelbot - cancel cloud-marketplace agreements from Slack, with finance sign-off\n"
+    "\n"
+    "usage: cancelbot <command> [options]\n"
+    "\n"
+    "  run           connect to Slack when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set;\n"
+    "                otherwise start the terminal shell on the simulated marketplace\n"
+    "  shell         the terminal stand-in for a Slack channel\n"
+    "                [--as USER] [--config FILE] [--db FILE] [--seed FILE]\n"
+    "  check-config  validate the policy file [--config FILE]\n"
+    "  export        write the record of every request\n"
+    "                [--format csv|json] [--since YYYY-MM-DD] [--db FILE] [--output FILE]\n"
+    "  version       print the version\n"
+    "  help          this text\n"
+    "\n"
+    "environment: CANCELBOT_CONFIG (policy file), CANCELBOT_DB (SQLite file, default\n"
+    "./cancelbot.db), CANCELBOT_LOG_LEVEL (error|warn|info|debug), SLACK_APP_TOKEN,\n"
+    "SLACK_BOT_TOKEN. See README.md.\n";
+
+struct cli {
+    const char *config;
+    const char *db;
+    const char *as;
+    const char *seed;
+    const char *format;
+    const char *since;
+    const char *output;
+};
+
+/* Parses --name VALUE / --name=VALUE options; names what is wrong and what is accepted. */
+static int parse_options(int argc, char **argv, const char *allowed, struct cli *cli)
+{
+    static const struct { const char *name; size_t off; } known[] = {
+        {"config", offsetof(struct cli, config)}, {"db", offsetof(struct cli, db)},
+        {"as", offsetof(struct cli, as)},         {"seed", offsetof(struct cli, seed)},
+        {"format", offsetof(struct cli, format)}, {"since", offsetof(struct cli, since)},
+        {"output", offsetof(struct cli, output)},
+    };
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *value = NULL, *eq;
+        size_t n;
+        int found = 0;
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "cancelbot %s: unexpected argument \"%s\"; accepted options: %s\n",
+                    argv[1], a, allowed);
+            return -1;
+        }
+        a += 2;
+        eq = strchr(a, '=');
+        n = eq ? (size_t)(eq - a) : strlen(a);
+        for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+            char flag[24];
+            snprintf(flag, sizeof(flag), "--%s", known[k].name);
+            if (strlen(known[k].name) != n || strncmp(a, known[k].name, n) != 0 ||
+                !strstr(allowed, flag))
+                continue;
+            if (eq)
+                value = eq + 1;
+            else if (i + 1 < argc)
+                value = argv[++i];
+            if (!value || !*value) {
+                fprintf(stderr, "cancelbot %s: --%s needs a value\n", argv[1], known[k].name);
+                return -1;
+            }
+            *(const char **)((char *)cli + known[k].off) = value;
+            found = 1;
+        }
+        if (!found) {
+            fprintf(stderr, "cancelbot %s: unknown option \"--%.*s\"; accepted options: %s\n",
+                    argv[1], (int)n, a, allowed);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_policy(const char *cli_config, struct policy *pol)
+{
+    char path[1024];
+    struct config_report *report;
+    int which = config_policy_path(cli_config, path, sizeof(path)), rc;
+    if (which < 0) {
+        fprintf(stderr, "cancelbot: the config path is too long\n");
+        return -1;
+    }
+    if (which == 0) {
+        policy_init_default(pol);
+        return 0;
+    }
+    if (!(report = calloc(1, sizeof(*report))))
+        abort();
+    rc = config_load_policy_file(path, pol, report);
+    if (rc != CONFIG_OK) {
+        fprintf(stderr, "cancelbot: %s: %s\n", path, config_rc_text(rc));
+        config_report_print(report, stderr);
+    }
+    free(report);
+    return rc == CONFIG_OK ? 0 : -1;
+}
+
+static const char *db_path(const struct cli *cli)
+{
+    const char *env = getenv("CANCELBOT_DB");
+    if (cli->db)
+        return cli->db;
+    return env && *env ? env : "cancelbot.db";
+}
+
+static int cmd_shell(const struct cli *cli)
+{
+    struct policy *pol = malloc(sizeof(*pol));
+    struct shell_options so;
+    int rc = 1;
+    if (!pol)
+        abort();
+    if (load_policy(cli->config, pol) == 0) {
+        memset(&so, 0, sizeof(so));
+        so.user = cli->as;
+        so.db_path = db_path(cli);
+        so.sim_seed_path = cli->seed;
+        so.policy = pol;
+        so.in = stdin;
+        so.out = stdout;
+        rc = shell_run(&so);
+    }
+    free(pol);
+    return rc;
+}
+
+static int cmd_check_config(const struct cli *cli)
+{
+    char path[1024];
+    struct policy *pol = malloc(sizeof(*pol));
+    struct config_report *report = calloc(1, sizeof(*report));
+    int which = config_policy_path(cli->config, path, sizeof(path)), rc = 1;
+    if (!pol || !report)
+        abort();
+    if (which == 0) {
+        printf("No policy file (no --config, CANCELBOT_CONFIG or ./cancelbot.json): the "
+               "built-in demo policy applies.\n");
+        rc = 0;
+    } else if (which < 0) {
+        fprintf(stderr, "cancelbot check-config: the path is too long\n");
+    } else if ((rc = config_load_policy_file(path, pol, report)) != CONFIG_OK) {
+        printf("%s: %s (%d problem%s)\n", path, config_rc_text(rc), report->n,
+               report->n == 1 ? "" : "s");
+        config_report_print(report, stdout);
+        rc = 1;
+    } else {
+        printf("%s: OK. %d approver%s%s, %d approval%s required, providers aws=%s azure=%s.\n",
+               path, pol->n_approvers, pol->n_approvers == 1 ? "" : "s",
+               pol->approver_group[0] ? " and a user group" : "", pol->approvals_required,
+               pol->approvals_required == 1 ? "" : "s", pol->provider_aws, pol->provider_azure);
+        rc = 0;
+    }
+    free(pol);
+    free(report);
+    return rc;
+}
+
+static int cmd_export(const struct cli *cli)
+{
+    struct store *st = NULL;
+    FILE *out = stdout;
+    int64_t since = 0;
+    enum store_export_format fmt = STORE_EXPORT_CSV;
+    int rc = 1;
+    if (cli->format && strcmp(cli->format, "json") == 0) {
+        fmt = STORE_EXPORT_JSON;
+    } else if (cli->format && strcmp(cli->format, "csv") != 0) {
+        fprintf(stderr, "cancelbot export: --format \"%s\" is not known; accepted: csv, json\n",
+                cli->format);
+        return 2;
+    }
+    if (cli->since && (since = format_parse_date(cli->since)) < 0) {
+        fprintf(stderr, "cancelbot export: --since \"%s\" is not a date; use YYYY-MM-DD, "
+                "e.g. --since 2026-01-01\n", cli->since);
+        return 2;
+    }
+    if (store_open(db_path(cli), &st) != STORE_OK) {
+        fprintf(stderr, "cancelbot export: database %s: %s\n", db_path(cli),
+                st ? store_last_error(st) : "cannot open");
+        goto out;
+    }
+    if (cli->output && !(out = fopen(cli->output, "w"))) {
+        fprintf(stderr, "cancelbot export: cannot write %s\n", cli->output);
+        goto out;
+    }
+    if (store_export(st, out, fmt, since) != STORE_OK)
+        fprintf(stderr, "cancelbot export: %s\n", store_last_error(st));
+    else
+        rc = 0;
+out:
+    if (out && out != stdout && fclose(out) != 0) {
+        fprintf(stderr, "cancelbot export: writing %s failed\n", cli->output);
+        rc = 1;
+    }
+    store_close(st);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli;
+    const char *level = getenv("CANCELBOT_LOG_LEVEL");
+    const char *cmd = argc > 1 ? argv[1] : "help";
+    memset(&cli, 0, sizeof(cli));
+    if (level && *level) {
+        int l = log_level_from_name(level);
+        if (l < 0) {
+            fprintf(stderr, "cancelbot: CANCELBOT_LOG_LEVEL=\"%s\" is not known; accepted: "
+                    "error, warn, info, debug\n", level);
+            return 2;
+        }
+        log_set_level((enum log_level)l);
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("cancelbot %s\n", CANCELBOT_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "shell") == 0) {
+        if (parse_options(argc, argv, "--as --config --db --seed", &cli) != 0)
+            return 2;
+        return cmd_shell(&cli);
+    }
+    if (strcmp(cmd, "run") == 0) {
+        const char *app = getenv("SLACK_APP_TOKEN"), *bot = getenv("SLACK_BOT_TOKEN");
+        if (parse_options(argc, argv, "--config --db --seed", &cli) != 0)
+            return 2;
+        if (app && *app && bot && *bot) {
+            fprintf(stderr, "cancelbot run: Slack Socket Mode is not in this version yet; "
+                    "unset SLACK_APP_TOKEN and SLACK_BOT_TOKEN to use the terminal shell\n");
+            return 1;
+        }
+        if ((app && *app) || (bot && *bot)) {
+            fprintf(stderr, "cancelbot run: set both SLACK_APP_TOKEN (xapp-...) and "
+                    "SLACK_BOT_TOKEN (xoxb-...) for Slack, or neither for the terminal shell\n");
+            return 2;
+        }
+        log_info("no Slack tokens: starting the terminal shell on the simulated marketplace");
+        return cmd_shell(&cli);
+    }
+    if (strcmp(cmd, "check-config") == 0) {
+        if (parse_options(argc, argv, "--config", &cli) != 0)
+            return 2;
+        return cmd_check_config(&cli);
+    }
+    if (strcmp(cmd, "export") == 0) {
+        if (parse_options(argc, argv, "--format --since --db --output", &cli) != 0)
+            return 2;
+        return cmd_export(&cli);
+    }
+    fprintf(stderr, "cancelbot: unknown command \"%s\"; accepted: run, shell, check-config, "
+            "export, version, help\n", cmd);
+    return 2;
+}

@@ -36,7 +36,8 @@ int store_next_request_id(struct store *s, enum request_kind kind, char out[REQU
 /* One transaction: if dedup_key is non-NULL and already seen, STORE_DUPLICATE and
  * nothing is written; else records the key, upserts `after`, appends one event row
  * (ev->kind, ev->actor, ev->via, ev->text, from -> after->state, at now_ms) and one
- * outbox row per effect (due_ms 0 means now_ms). */
+ * outbox row per effect (due_ms 0 means now_ms). ev NULL: no event row (a quiet
+ * transition, such as a status poll that found nothing new). */
 int store_commit_transition(struct store *s, const struct request *after,
                             enum request_state from, const struct request_event *ev,
                             const struct effect_list *fx, const char *dedup_key,

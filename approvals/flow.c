@@ -1,0 +1,714 @@
+/* approvals/flow.c -- the request state machine: (request, event, policy, now) ->
+ * (request', effects). Pure: no I/O, clock or globals; the runtime stores request'
+ * and its effects in one transaction, so nothing here knows Slack or SQL. A refused
+ * event leaves *out as a copy of *in and explains itself in *why, for the actor.
+ *
+ *   draft --confirm--> awaiting_approval --approvals met--> submitting --> submitted
+ *   draft --discard--> discarded           --reject--> rejected   --refused--> failed
+ *   awaiting_approval --withdraw / expiry--> withdrawn / expired
+ *   submitted --buyer approves / 7-day auto--> completed, --buyer rejects--> buyer_rejected
+ *   submitted --withdraw (marketplace call)--> withdrawn
+ *
+ * New state? Add it to enum request_state and fix each default-free switch the
+ * compiler points at. Every user-visible sentence of the flow is written here. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include "approvals/flow.h"
+#include "approvals/format.h"
+
+#define MINUTE_MS (60LL * 1000)
+#define HOUR_MS (60 * MINUTE_MS)
+#define POLL_BACKOFF_CAP_MS HOUR_MS
+
+static const char *const event_names[REQUEST_EVENT_KIND_COUNT] = {
+    [EV_CREATE] = "create",
+    [EV_CONFIRM] = "confirm",
+    [EV_DISCARD] = "discard",
+    [EV_APPROVE] = "approve",
+    [EV_UNAPPROVE] = "unapprove",
+    [EV_REJECT] = "reject",
+    [EV_WITHDRAW] = "withdraw",
+    [EV_SUBMIT_ACCEPTED] = "submit_accepted",
+    [EV_SUBMIT_REFUSED] = "submit_refused",
+    [EV_WITHDRAW_ACCEPTED] = "withdraw_accepted",
+    [EV_WITHDRAW_REFUSED] = "withdraw_refused",
+    [EV_STATUS] = "status",
+    [EV_TIMER] = "timer",
+    [EV_CASE_FILED] = "case_filed",
+};
+
+const char *request_event_kind_name(enum request_event_kind k)
+{
+    if ((int)k < 0 || k >= REQUEST_EVENT_KIND_COUNT)
+        return "unknown";
+    return event_names[k];
+}
+
+const char *market_status_name(enum market_status s)
+{
+    switch (s) {
+    case MSTATUS_PENDING:       return "pending";
+    case MSTATUS_APPROVED:      return "approved";
+    case MSTATUS_AUTO_APPROVED: return "auto_approved";
+    case MSTATUS_REJECTED:      return "rejected";
+    case MSTATUS_CANCELLED:     return "cancelled";
+    case MSTATUS_FAILED:        return "failed";
+    }
+    return "unknown";
+}
+
+static int refuse(struct refusal *why, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int refuse(struct refusal *why, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    request_copy_str(why->field, sizeof(why->field), field);
+    va_start(ap, fmt);
+    vsnprintf(why->text, sizeof(why->text), fmt, ap);
+    va_end(ap);
+    return REQUEST_REFUSED;
+}
+
+/* How the state reads in a sentence: "CR-7 is already <this>". */
+static const char *state_words(enum request_state s)
+{
+    switch (s) {
+    case REQUEST_DRAFT:             return "a draft waiting for its requester to confirm";
+    case REQUEST_AWAITING_APPROVAL: return "waiting for finance approval";
+    case REQUEST_SUBMITTING:        return "being submitted to the marketplace";
+    case REQUEST_SUBMITTED:         return "submitted to the marketplace";
+    case REQUEST_COMPLETED:         return "completed";
+    case REQUEST_REJECTED:          return "rejected by finance";
+    case REQUEST_WITHDRAWN:         return "withdrawn";
+    case REQUEST_BUYER_REJECTED:    return "rejected by the buyer";
+    case REQUEST_FAILED:            return "failed";
+    case REQUEST_DISCARDED:         return "discarded";
+    case REQUEST_EXPIRED:           return "expired";
+    }
+    return "in an unknown state";
+}
+
+static const char *market_words(const struct request *rq)
+{
+    return rq->market == MARKET_AZURE ? "Partner Center" : "AWS Marketplace";
+}
+
+static const char *target_words(const struct request *rq)
+{
+    return rq->market == MARKET_AZURE ? "entitlement" : "agreement";
+}
+
+static int is_approver(const struct policy *pol, const struct request_event *ev)
+{
+    return ev->actor_in_approver_group || policy_is_approver(pol, ev->actor);
+}
+
+static int approved_by(const struct request *rq, const char *user)
+{
+    for (int i = 0; i < rq->n_approvals; i++)
+        if (strcmp(rq->approvals[i].user, user) == 0)
+            return i;
+    return -1;
+}
+
+static void approver_mentions(const struct policy *pol, char *out, size_t outlen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < pol->n_approvers && used + 1 < outlen; i++) {
+        int n = snprintf(out + used, outlen - used, "%s<@%s>", i ? ", " : "", pol->approvers[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    if (pol->approver_group[0] && used + 1 < outlen)
+        snprintf(out + used, outlen - used, "%s<!subteam^%s>", used ? ", " : "",
+                 pol->approver_group);
+}
+
+/* The buyer-confirmation link, filled from the policy template. */
+static void fill_buyer_link(const struct policy *pol, struct request *rq)
+{
+    const char *t = pol->aws_buyer_link;
+    size_t used = 0, cap = sizeof(rq->buyer_link);
+    while (*t && used + 1 < cap) {
+        const char *sub = NULL;
+        size_t skip = 0;
+        if (strncmp(t, "{agreement_id}", 14) == 0) {
+            sub = rq->agreement.id;
+            skip = 14;
+        } else if (strncmp(t, "{request_id}", 12) == 0) {
+            sub = rq->provider_ref;
+            skip = 12;
+        }
+        if (sub) {
+            int n = snprintf(rq->buyer_link + used, cap - used, "%s", sub);
+            used += n > 0 ? (size_t)n : 0;
+            if (used >= cap)
+                used = cap - 1;
+            t += skip;
+        } else {
+            rq->buyer_link[used++] = *t++;
+        }
+    }
+    rq->buyer_link[used] = '\0';
+}
+
+static int64_t poll_delay(const struct policy *pol, int unchanged)
+{
+    int64_t d = pol->poll_interval_ms > 0 ? pol->poll_interval_ms : MINUTE_MS;
+    for (int i = 0; i < unchanged && d < POLL_BACKOFF_CAP_MS; i++)
+        d *= 2;
+    return d < POLL_BACKOFF_CAP_MS ? d : POLL_BACKOFF_CAP_MS;
+}
+
+static void push_poll(struct effect_list *fx, int64_t due_ms)
+{
+    effect_list_push(fx, EFFECT_PROVIDER_POLL, due_ms);
+}
+
+static void push_timer(struct effect_list *fx, enum request_timer t, int64_t due_ms)
+{
+    struct effect *e = effect_list_push(fx, EFFECT_TIMER, due_ms);
+    if (e)
+        e->timer = t;
+}
+
+static void close_request(struct request *out, enum request_state s, int64_t now_ms)
+{
+    out->state = s;
+    out->closed_ms = now_ms;
+    out->withdrawing = 0;
+}
+
+static int on_create(const struct request_event *ev, const struct policy *pol, int64_t now_ms,
+                     struct request *out, struct effect_list *fx, struct refusal *why)
+{
+    const struct request *d = ev->draft;
+    if (!d || !d->id[0])
+        return refuse(why, "request", "Internal error: the request has no id.");
+    if (!policy_may_request(pol, d->requester))
+        return refuse(why, "requester",
+                      "You are not on the list of people who may request cancellations or "
+                      "refunds; ask an admin to add you to \"requesters\" in the policy.");
+    if (!policy_allows_channel(pol, d->channel))
+        return refuse(why, "channel",
+                      "Requests are not taken in this channel; use one of the configured "
+                      "request channels.");
+    if (d->kind == REQUEST_CANCEL && d->agreement.status[0] &&
+        strcasecmp(d->agreement.status, "ACTIVE") != 0)
+        return refuse(why, "agreement",
+                      "%s %s is %s, not active: there is nothing to cancel.",
+                      d->market == MARKET_AZURE ? "Entitlement" : "Agreement", d->agreement.id,
+                      d->agreement.status);
+    if (d->kind == REQUEST_REFUND && d->agreement.value_cents > 0 &&
+        d->refund_cents > d->agreement.value_cents) {
+        char amount[48], value[48];
+        format_money(amount, sizeof(amount), d->refund_cents, d->refund_currency);
+        format_money(value, sizeof(value), d->agreement.value_cents, d->agreement.currency);
+        return refuse(why, "amount", "amount: %s is more than the agreement's value of %s.",
+                      amount, value);
+    }
+    *out = *d;
+    out->state = REQUEST_DRAFT;
+    out->created_ms = now_ms;
+    out->n_approvals = 0;
+    effect_list_push_text(fx, EFFECT_CONFIRM_PROMPT, out->requester,
+                          "Please verify this %s before it goes to finance. %s cannot be "
+                          "undone once submitted: undoing it means a new offer and a new "
+                          "agreement. Confirm %s or Discard it.",
+                          target_words(out),
+                          out->kind == REQUEST_REFUND ? "A refund" : "A cancellation", out->id);
+    return REQUEST_APPLIED;
+}
+
+static int on_confirm(const struct request *in, const struct request_event *ev,
+                      const struct policy *pol, int64_t now_ms, struct request *out,
+                      struct effect_list *fx, struct refusal *why)
+{
+    char approvers[400], value[48], threshold[80];
+    int64_t value_cents = in->kind == REQUEST_REFUND ? in->refund_cents : in->agreement.value_cents;
+    const char *currency = in->kind == REQUEST_REFUND ? in->refund_currency : in->agreement.currency;
+    if (in->state != REQUEST_DRAFT)
+        return refuse(why, "state", "%s is already %s; nothing to confirm.", in->id,
+                      state_words(in->state));
+    if (strcmp(ev->actor, in->requester) != 0)
+        return refuse(why, "user", "Only <@%s>, who asked for %s, can confirm it.",
+                      in->requester, in->id);
+    out->state = REQUEST_AWAITING_APPROVAL;
+    out->confirmed_ms = now_ms;
+    out->approvals_needed = policy_approvals_needed(pol, value_cents, currency);
+    approver_mentions(pol, approvers, sizeof(approvers));
+    threshold[0] = '\0';
+    if (out->approvals_needed > pol->approvals_required) {
+        format_money(value, sizeof(value), pol->second_approval_above_cents,
+                     pol->second_approval_currency);
+        snprintf(threshold, sizeof(threshold), ", since its value is above %s", value);
+    }
+    effect_list_push(fx, EFFECT_POST_CARD, 0);
+    effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                          "<@%s> asked for %s. It needs %d approval%s from finance (%s)%s. "
+                          "Approve or reject with the buttons, or react :%s: / :%s: on the card.",
+                          in->requester, in->id, out->approvals_needed,
+                          out->approvals_needed > 1 ? "s" : "", approvers, threshold,
+                          pol->react_approve, pol->react_reject);
+    effect_list_push_text(fx, EFFECT_EPHEMERAL, in->requester,
+                          "%s is with finance now. I will post every step in its thread.",
+                          in->id);
+    if (pol->approval_reminder_ms > 0 &&
+        (pol->approval_expiry_ms == 0 || pol->approval_reminder_ms < pol->approval_expiry_ms))
+        push_timer(fx, TIMER_APPROVAL_REMINDER, now_ms + pol->approval_reminder_ms);
+    if (pol->approval_expiry_ms > 0)
+        push_timer(fx, TIMER_APPROVAL_EXPIRY, now_ms + pol->approval_expiry_ms);
+    return REQUEST_APPLIED;
+}
+
+static int on_discard(const struct request *in, const struct request_event *ev, int64_t now_ms,
+                      struct request *out, struct effect_list *fx, struct refusal *why)
+{
+    if (in->state != REQUEST_DRAFT)
+        return refuse(why, "state", "%s is already %s; it can no longer be discarded.", in->id,
+                      state_words(in->state));
+    if (strcmp(ev->actor, in->requester) != 0)
+        return refuse(why, "user", "Only <@%s>, who asked for %s, can discard it.",
+                      in->requester, in->id);
+    close_request(out, REQUEST_DISCARDED, now_ms);
+    effect_list_push_text(fx, EFFECT_EPHEMERAL, in->requester,
+                          "%s discarded. Nothing was sent to finance or the marketplace.", in->id);
+    return REQUEST_APPLIED;
+}
+
+static void push_submit_notice(const struct request *out, struct effect_list *fx)
+{
+    effect_list_push_text(fx, EFFECT_REPLY, NULL, "Approvals complete. Submitting %s to %s...",
+                          out->kind == REQUEST_REFUND ? "the refund" : "the cancellation",
+                          market_words(out));
+    effect_list_push(fx, EFFECT_PROVIDER_SUBMIT, 0);
+}
+
+static int on_approve(const struct request *in, const struct request_event *ev,
+                      const struct policy *pol, int64_t now_ms, struct request *out,
+                      struct effect_list *fx, struct refusal *why)
+{
+    struct approval *a;
+    if (in->state != REQUEST_AWAITING_APPROVAL)
+        return refuse(why, "state", "%s is already %s; approvals are closed.", in->id,
+                      state_words(in->state));
+    if (strcmp(ev->actor, in->requester) == 0)
+        return refuse(why, "user",
+                      "You cannot approve your own request %s: another finance approver must.",
+                      in->id);
+    if (!is_approver(pol, ev))
+        return refuse(why, "user",
+                      "Only finance approvers can approve %s; your approval was not counted.",
+                      in->id);
+    if (approved_by(in, ev->actor) >= 0)
+        return refuse(why, "user", "You already approved %s; it counts once.", in->id);
+    if (in->n_approvals >= REQUEST_MAX_APPROVALS)
+        return refuse(why, "user", "%s has all the approvals it can hold.", in->id);
+    a = &out->approvals[out->n_approvals++];
+    request_copy_str(a->user, sizeof(a->user), ev->actor);
+    request_copy_str(a->via, sizeof(a->via), ev->via[0] ? ev->via : "button");
+    a->at_ms = now_ms;
+    effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+    if (out->n_approvals >= out->approvals_needed) {
+        out->state = REQUEST_SUBMITTING;
+        effect_list_push_text(fx, EFFECT_REPLY, NULL, "Approved by <@%s> (%d of %d).", ev->actor,
+                              out->n_approvals, out->approvals_needed);
+        push_submit_notice(out, fx);
+    } else {
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "Approved by <@%s> (%d of %d). One more approval from another "
+                              "finance approver is needed.",
+                              ev->actor, out->n_approvals, out->approvals_needed);
+    }
+    return REQUEST_APPLIED;
+}
+
+static int on_unapprove(const struct request *in, const struct request_event *ev,
+                        struct request *out, struct effect_list *fx, struct refusal *why)
+{
+    int i = approved_by(in, ev->actor);
+    if (i < 0)
+        return REQUEST_IGNORED;
+    if (in->state != REQUEST_AWAITING_APPROVAL)
+        return refuse(why, "state",
+                      "%s is already %s; removing the reaction does not undo the approval.",
+                      in->id, state_words(in->state));
+    memmove(&out->approvals[i], &out->approvals[i + 1],
+            (size_t)(out->n_approvals - i - 1) * sizeof(out->approvals[0]));
+    out->n_approvals--;
+    memset(&out->approvals[out->n_approvals], 0, sizeof(out->approvals[0]));
+    effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+    effect_list_push_text(fx, EFFECT_REPLY, NULL, "<@%s> took back their approval (%d of %d).",
+                          ev->actor, out->n_approvals, out->approvals_needed);
+    return REQUEST_APPLIED;
+}
+
+static int on_reject(const struct request *in, const struct request_event *ev,
+                     const struct policy *pol, int64_t now_ms, struct request *out,
+                     struct effect_list *fx, struct refusal *why)
+{
+    if (in->state != REQUEST_AWAITING_APPROVAL)
+        return refuse(why, "state", "%s is already %s; it can no longer be rejected.", in->id,
+                      state_words(in->state));
+    if (strcmp(ev->actor, in->requester) == 0)
+        return refuse(why, "user",
+                      "You cannot reject your own request; withdraw it instead: "
+                      "/cancel withdraw %s note=\"...\"", in->id);
+    if (!is_approver(pol, ev))
+        return refuse(why, "user", "Only finance approvers can reject %s.", in->id);
+    if (!ev->text[0])
+        return refuse(why, "note",
+                      "note: a rejection needs a reason the requester can act on, e.g. "
+                      "click %s reject note=\"Invoice still open; refund first\".", in->id);
+    close_request(out, REQUEST_REJECTED, now_ms);
+    request_copy_str(out->decided_by, sizeof(out->decided_by), ev->actor);
+    request_copy_str(out->decision_note, sizeof(out->decision_note), ev->text);
+    effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+    effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                          "Rejected by <@%s>: %s. Nothing was sent to the marketplace. <@%s>",
+                          ev->actor, ev->text, in->requester);
+    return REQUEST_APPLIED;
+}
+
+static int on_withdraw(const struct request *in, const struct request_event *ev,
+                       const struct policy *pol, int64_t now_ms, struct request *out,
+                       struct effect_list *fx, struct refusal *why)
+{
+    if (strcmp(ev->actor, in->requester) != 0 && !is_approver(pol, ev))
+        return refuse(why, "user", "Only <@%s>, who asked for %s, or a finance approver can "
+                      "withdraw it.", in->requester, in->id);
+    if (!ev->text[0])
+        return refuse(why, "note",
+                      "note: say why the request is withdrawn, e.g. /cancel withdraw %s "
+                      "note=\"Buyer decided to keep the agreement\".", in->id);
+    switch (in->state) {
+    case REQUEST_DRAFT:
+    case REQUEST_AWAITING_APPROVAL:
+        close_request(out, REQUEST_WITHDRAWN, now_ms);
+        request_copy_str(out->decided_by, sizeof(out->decided_by), ev->actor);
+        request_copy_str(out->decision_note, sizeof(out->decision_note), ev->text);
+        if (in->state == REQUEST_AWAITING_APPROVAL) {
+            effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+            effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                                  "Withdrawn by <@%s>: %s. Nothing was sent to the marketplace.",
+                                  ev->actor, ev->text);
+        } else {
+            effect_list_push_text(fx, EFFECT_EPHEMERAL, ev->actor, "%s withdrawn.", in->id);
+        }
+        return REQUEST_APPLIED;
+    case REQUEST_SUBMITTING:
+        return refuse(why, "state", "%s is being submitted right now; withdraw it once the "
+                      "marketplace has answered (in a minute or so).", in->id);
+    case REQUEST_SUBMITTED:
+        if (in->market == MARKET_AZURE)
+            return refuse(why, "state", "Partner Center cancellations take effect at once and "
+                          "cannot be withdrawn; %s stays as it is.", in->id);
+        if (in->kind == REQUEST_REFUND)
+            return refuse(why, "state", "A submitted refund cannot be withdrawn; %s stays as "
+                          "it is.", in->id);
+        if (in->withdrawing)
+            return refuse(why, "state", "The withdrawal of %s is already under way.", in->id);
+        out->withdrawing = 1;
+        request_copy_str(out->decided_by, sizeof(out->decided_by), ev->actor);
+        request_copy_str(out->decision_note, sizeof(out->decision_note), ev->text);
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "<@%s> is withdrawing the cancellation request %s at %s: %s",
+                              ev->actor, in->provider_ref, market_words(in), ev->text);
+        effect_list_push(fx, EFFECT_PROVIDER_WITHDRAW, 0);
+        return REQUEST_APPLIED;
+    case REQUEST_COMPLETED:
+    case REQUEST_REJECTED:
+    case REQUEST_WITHDRAWN:
+    case REQUEST_BUYER_REJECTED:
+    case REQUEST_FAILED:
+    case REQUEST_DISCARDED:
+    case REQUEST_EXPIRED:
+        break;
+    }
+    return refuse(why, "state", "%s is already %s; there is nothing to withdraw.", in->id,
+                  state_words(in->state));
+}
+
+static int on_submit_accepted(const struct request *in, const struct request_event *ev,
+                              const struct policy *pol, int64_t now_ms, struct request *out,
+                              struct effect_list *fx, struct refusal *why)
+{
+    char when[40], amount[48];
+    if (in->state != REQUEST_SUBMITTING)
+        return REQUEST_IGNORED;    /* a replayed submission answered again: already known */
+    if (!ev->ref[0])
+        return refuse(why, "ref", "The marketplace accepted %s without a request id.", in->id);
+    out->state = REQUEST_SUBMITTED;
+    out->submitted_ms = now_ms;
+    request_copy_str(out->provider_ref, sizeof(out->provider_ref), ev->ref);
+    request_copy_str(out->provider_status, sizeof(out->provider_status), ev->status_raw);
+    effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+    if (in->kind == REQUEST_REFUND) {
+        format_money(amount, sizeof(amount), in->refund_cents, in->refund_currency);
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "Refund submitted: billing adjustment %s for %s against invoice "
+                              "%s. Agreement %s stays active.",
+                              ev->ref, amount, in->invoice_id, in->agreement.id);
+    } else if (in->market == MARKET_AZURE) {
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "Partner Center accepted the cancellation of entitlement %s of "
+                              "customer %s. It turns inactive in about 10 minutes; I will "
+                              "confirm here.",
+                              in->agreement.id, in->agreement.buyer_account);
+    } else {
+        out->buyer_deadline_ms = now_ms + pol->buyer_window_ms;
+        fill_buyer_link(pol, out);
+        format_time(when, sizeof(when), out->buyer_deadline_ms);
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "Submitted to AWS Marketplace as cancellation request %s. <@%s>, "
+                              "share this link with the buyer to confirm: %s . If the buyer "
+                              "does not answer, AWS cancels agreement %s automatically on %s.",
+                              ev->ref, in->requester, out->buyer_link, in->agreement.id, when);
+        for (int i = 0; i < pol->n_reminders; i++) {
+            int64_t due = now_ms + pol->reminders_hours[i] * HOUR_MS;
+            if (due < out->buyer_deadline_ms)
+                push_timer(fx, TIMER_REMINDER, due);
+        }
+        push_timer(fx, TIMER_BUYER_DEADLINE, out->buyer_deadline_ms);
+    }
+    push_poll(fx, now_ms + poll_delay(pol, 0));
+    return REQUEST_APPLIED;
+}
+
+static int on_submit_refused(const struct request *in, const struct request_event *ev,
+                             int64_t now_ms, struct request *out, struct effect_list *fx)
+{
+    if (in->state != REQUEST_SUBMITTING)
+        return REQUEST_IGNORED;
+    close_request(out, REQUEST_FAILED, now_ms);
+    request_copy_str(out->failure, sizeof(out->failure), ev->text);
+    request_copy_str(out->provider_status, sizeof(out->provider_status), ev->status_raw);
+    effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+    if (strcmp(ev->status_raw, "NOT_ELIGIBLE") == 0)
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "%s refused %s: %s <@%s>, this agreement needs the support-case "
+                              "route: file the AWS Marketplace refund/cancellation form for "
+                              "agreement %s, then record the case here with "
+                              "/cancel case %s <case-id>.",
+                              market_words(in), in->id, ev->text, in->requester,
+                              in->agreement.id, in->id);
+    else
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "%s refused %s: %s Nothing was changed at the marketplace. <@%s>",
+                              market_words(in), in->id, ev->text, in->requester);
+    return REQUEST_APPLIED;
+}
+
+static int on_withdraw_answer(const struct request *in, const struct request_event *ev,
+                              int64_t now_ms, struct request *out, struct effect_list *fx)
+{
+    if (in->state != REQUEST_SUBMITTED || !in->withdrawing)
+        return REQUEST_IGNORED;
+    if (ev->kind == EV_WITHDRAW_ACCEPTED) {
+        close_request(out, REQUEST_WITHDRAWN, now_ms);
+        request_copy_str(out->provider_status, sizeof(out->provider_status), "CANCELLED");
+        effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "Withdrawn at %s: cancellation request %s is cancelled and "
+                              "agreement %s stays active.",
+                              market_words(in), in->provider_ref, in->agreement.id);
+        return REQUEST_APPLIED;
+    }
+    out->withdrawing = 0;
+    effect_list_push_text(fx, EFFECT_REPLY, NULL, "Could not withdraw %s: %s", in->id, ev->text);
+    push_poll(fx, 0);   /* the usual cause is that the buyer just answered: find out */
+    return REQUEST_APPLIED;
+}
+
+static void push_refund_followup(const struct request *in, struct effect_list *fx)
+{
+    effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                          "<@%s> a cancellation is not a refund. If the buyer is owed money, "
+                          "ask for a billing adjustment: /refund aws %s invoice=<invoice-id> "
+                          "amount=<amount> currency=USD reason=%s note=\"...\"",
+                          in->requester, in->agreement.id,
+                          in->reason_code[0] ? in->reason_code : "OTHER");
+}
+
+static int on_status(const struct request *in, const struct request_event *ev,
+                     const struct policy *pol, int64_t now_ms, struct request *out,
+                     struct effect_list *fx)
+{
+    if (in->state != REQUEST_SUBMITTED)
+        return REQUEST_IGNORED;
+    request_copy_str(out->provider_status, sizeof(out->provider_status), ev->status_raw);
+    switch (ev->status) {
+    case MSTATUS_PENDING:
+        /* Nothing changed: poll again later, backing off, and keep no audit row. */
+        out->polls_unchanged = in->polls_unchanged + 1;
+        push_poll(fx, now_ms + poll_delay(pol, out->polls_unchanged));
+        return REQUEST_QUIET;
+    case MSTATUS_APPROVED:
+    case MSTATUS_AUTO_APPROVED:
+        close_request(out, REQUEST_COMPLETED, now_ms);
+        effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+        if (in->kind == REQUEST_REFUND) {
+            effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                                  "Refund %s completed (billing adjustment %s). <@%s>", in->id,
+                                  in->provider_ref, in->requester);
+            return REQUEST_APPLIED;
+        }
+        if (in->market == MARKET_AZURE) {
+            effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                                  "Entitlement %s is now inactive: %s is complete. <@%s>",
+                                  in->agreement.id, in->id, in->requester);
+            return REQUEST_APPLIED;     /* Partner Center refunds are not ours to offer */
+        } else if (ev->status == MSTATUS_AUTO_APPROVED)
+            effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                                  "The buyer did not answer within 7 days, so AWS cancelled "
+                                  "agreement %s automatically. %s is complete. <@%s>",
+                                  in->agreement.id, in->id, in->requester);
+        else
+            effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                                  "The buyer approved: agreement %s is cancelled. %s is "
+                                  "complete. <@%s>",
+                                  in->agreement.id, in->id, in->requester);
+        push_refund_followup(in, fx);
+        return REQUEST_APPLIED;
+    case MSTATUS_REJECTED:
+        close_request(out, REQUEST_BUYER_REJECTED, now_ms);
+        effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "The buyer rejected cancellation request %s: agreement %s stays "
+                              "active. <@%s>, talk to the buyer before asking again.",
+                              in->provider_ref, in->agreement.id, in->requester);
+        return REQUEST_APPLIED;
+    case MSTATUS_CANCELLED:
+        close_request(out, REQUEST_WITHDRAWN, now_ms);
+        effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "Cancellation request %s was withdrawn at %s; agreement %s stays "
+                              "active.", in->provider_ref, market_words(in), in->agreement.id);
+        return REQUEST_APPLIED;
+    case MSTATUS_FAILED:
+        close_request(out, REQUEST_FAILED, now_ms);
+        request_copy_str(out->failure, sizeof(out->failure), ev->text[0] ? ev->text : ev->status_raw);
+        effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+        effect_list_push_text(fx, EFFECT_REPLY, NULL, "%s reports %s as %s: %s <@%s>",
+                              market_words(in), in->provider_ref, ev->status_raw,
+                              out->failure, in->requester);
+        return REQUEST_APPLIED;
+    }
+    return REQUEST_IGNORED;
+}
+
+static int on_timer(const struct request *in, const struct request_event *ev,
+                    const struct policy *pol, int64_t now_ms, struct request *out,
+                    struct effect_list *fx)
+{
+    char when[40];
+    switch (ev->timer) {
+    case TIMER_REMINDER:
+        if (in->state != REQUEST_SUBMITTED || in->kind != REQUEST_CANCEL ||
+            in->market != MARKET_AWS)
+            return REQUEST_IGNORED;
+        out->reminders_sent = in->reminders_sent + 1;
+        format_time(when, sizeof(when), in->buyer_deadline_ms);
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "Reminder <@%s>: the buyer has not yet answered cancellation "
+                              "request %s. Link for the buyer: %s . AWS cancels automatically "
+                              "on %s.",
+                              in->requester, in->provider_ref, in->buyer_link, when);
+        return REQUEST_APPLIED;
+    case TIMER_APPROVAL_REMINDER: {
+        char approvers[400];
+        if (in->state != REQUEST_AWAITING_APPROVAL)
+            return REQUEST_IGNORED;
+        approver_mentions(pol, approvers, sizeof(approvers));
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "Reminder for finance (%s): %s is still waiting for approval "
+                              "(%d of %d).",
+                              approvers, in->id, in->n_approvals, in->approvals_needed);
+        if (pol->approval_reminder_ms > 0 &&
+            (pol->approval_expiry_ms == 0 ||
+             now_ms + pol->approval_reminder_ms < in->confirmed_ms + pol->approval_expiry_ms))
+            push_timer(fx, TIMER_APPROVAL_REMINDER, now_ms + pol->approval_reminder_ms);
+        return REQUEST_APPLIED;
+    }
+    case TIMER_APPROVAL_EXPIRY:
+        if (in->state != REQUEST_AWAITING_APPROVAL)
+            return REQUEST_IGNORED;
+        close_request(out, REQUEST_EXPIRED, now_ms);
+        effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "%s expired: finance did not decide in time. Nothing was sent to "
+                              "the marketplace. <@%s>, ask again if it is still needed.",
+                              in->id, in->requester);
+        return REQUEST_APPLIED;
+    case TIMER_BUYER_DEADLINE:
+        if (in->state != REQUEST_SUBMITTED)
+            return REQUEST_IGNORED;
+        push_poll(fx, 0);   /* the marketplace decides; we read its answer now */
+        return REQUEST_QUIET;
+    case TIMER_NONE:
+        break;
+    }
+    return REQUEST_IGNORED;
+}
+
+static int on_case_filed(const struct request *in, const struct request_event *ev,
+                         struct request *out, struct effect_list *fx, struct refusal *why)
+{
+    if (!ev->text[0])
+        return refuse(why, "case", "case: give the support case id, e.g. /cancel case %s "
+                      "12345678901.", in->id);
+    if (in->state == REQUEST_DRAFT || in->state == REQUEST_DISCARDED)
+        return refuse(why, "state", "%s is %s; a support case can be recorded once it is "
+                      "confirmed.", in->id, state_words(in->state));
+    request_copy_str(out->case_id, sizeof(out->case_id), ev->text);
+    effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+    effect_list_push_text(fx, EFFECT_REPLY, NULL, "Support case %s recorded for %s by <@%s>.",
+                          out->case_id, in->id, ev->actor);
+    return REQUEST_APPLIED;
+}
+
+int request_transition(const struct request *in, const struct request_event *ev,
+                       const struct policy *policy, int64_t now_ms,
+                       struct request *out, struct effect_list *effects,
+                       struct refusal *why)
+{
+    int rc;
+    effects->len = 0;
+    why->field[0] = why->text[0] = '\0';
+    if (ev->kind == EV_CREATE) {
+        memset(out, 0, sizeof(*out));
+        rc = on_create(ev, policy, now_ms, out, effects, why);
+    } else {
+        *out = *in;
+        switch (ev->kind) {
+        case EV_CONFIRM:           rc = on_confirm(in, ev, policy, now_ms, out, effects, why); break;
+        case EV_DISCARD:           rc = on_discard(in, ev, now_ms, out, effects, why); break;
+        case EV_APPROVE:           rc = on_approve(in, ev, policy, now_ms, out, effects, why); break;
+        case EV_UNAPPROVE:         rc = on_unapprove(in, ev, out, effects, why); break;
+        case EV_REJECT:            rc = on_reject(in, ev, policy, now_ms, out, effects, why); break;
+        case EV_WITHDRAW:          rc = on_withdraw(in, ev, policy, now_ms, out, effects, why); break;
+        case EV_SUBMIT_ACCEPTED:   rc = on_submit_accepted(in, ev, policy, now_ms, out, effects, why); break;
+        case EV_SUBMIT_REFUSED:    rc = on_submit_refused(in, ev, now_ms, out, effects); break;
+        case EV_WITHDRAW_ACCEPTED:
+        case EV_WITHDRAW_REFUSED:  rc = on_withdraw_answer(in, ev, now_ms, out, effects); break;
+        case EV_STATUS:            rc = on_status(in, ev, policy, now_ms, out, effects); break;
+        case EV_TIMER:             rc = on_timer(in, ev, policy, now_ms, out, effects); break;
+        case EV_CASE_FILED:        rc = on_case_filed(in, ev, out, effects, why); break;
+        case EV_CREATE:
+        default:                   rc = refuse(why, "event", "Unknown event."); break;
+        }
+    }
+    if (rc == REQUEST_APPLIED || rc == REQUEST_QUIET) {
+        out->updated_ms = now_ms;
+    } else {
+        effects->len = 0;
+        if (in)
+            *out = *in;
+    }
+    return rc;
+}

@@ -1,0 +1,300 @@
+/* bot/dispatch.c -- slash commands: parse, check who may do what where, then either
+ * answer from the store (status, list, export, help) or start the flow (a look-up at
+ * the marketplace, then the draft). Parsing errors go back to the user verbatim: the
+ * parser already names the field and what it accepts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bot/runtime_int.h"
+#include "bot/log.h"
+#include "commands/cmd.h"
+#include "approvals/card.h"
+#include "approvals/format.h"
+
+#define LIST_LIMIT 25
+
+struct lookup_ctx {
+    struct bot *bot;
+    struct cmd cmd;
+    char user[USER_ID_MAX];
+    char channel[CHANNEL_ID_MAX];
+};
+
+static void target_from_cmd(const struct cmd *c, struct provider_target *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->market = c->market;
+    request_copy_str(t->account, sizeof(t->account), c->account);
+    request_copy_str(t->agreement_id, sizeof(t->agreement_id), c->agreement_id);
+    request_copy_str(t->buyer_account, sizeof(t->buyer_account), c->buyer_account);
+    request_copy_str(t->offer_id, sizeof(t->offer_id), c->offer_id);
+    request_copy_str(t->customer_id, sizeof(t->customer_id), c->customer_id);
+    request_copy_str(t->subscription_id, sizeof(t->subscription_id), c->subscription_id);
+    request_copy_str(t->entitlement_id, sizeof(t->entitlement_id), c->entitlement_id);
+}
+
+static void draft_from_cmd(const struct lookup_ctx *ctx, const struct agreement *a,
+                           struct request *d)
+{
+    const struct cmd *c = &ctx->cmd;
+    memset(d, 0, sizeof(*d));
+    d->kind = c->verb == CMD_REFUND ? REQUEST_REFUND : REQUEST_CANCEL;
+    d->market = c->market;
+    request_copy_str(d->account, sizeof(d->account), c->account);
+    request_copy_str(d->requester, sizeof(d->requester), ctx->user);
+    request_copy_str(d->channel, sizeof(d->channel), ctx->channel);
+    d->agreement = *a;
+    request_copy_str(d->reason_code, sizeof(d->reason_code), c->reason_code);
+    request_copy_str(d->note, sizeof(d->note), c->note);
+    request_copy_str(d->case_id, sizeof(d->case_id), c->case_id);
+    request_copy_str(d->buyer_ref, sizeof(d->buyer_ref), c->buyer_ref);
+    request_copy_str(d->next_step, sizeof(d->next_step), c->next_step);
+    request_copy_str(d->invoice_id, sizeof(d->invoice_id), c->invoice_id);
+    d->refund_cents = c->amount_cents;
+    request_copy_str(d->refund_currency, sizeof(d->refund_currency), c->currency);
+}
+
+static void on_lookup_answer(void *ud, const struct provider_result *res)
+{
+    struct lookup_ctx *ctx = ud;
+    struct bot *b = ctx->bot;
+    struct request *draft = NULL;
+    struct request_event *ev = NULL;
+    char msg[700];
+    if (res->rc != PROVIDER_OK || res->n_matches < 1) {
+        snprintf(msg, sizeof(msg), "Could not look up %s: %s",
+                 ctx->cmd.market == MARKET_AZURE ? ctx->cmd.entitlement_id : ctx->cmd.agreement_id,
+                 res->message[0] ? res->message : provider_rc_text(res->rc));
+        bot_tell(b, ctx->channel, ctx->user, msg);
+        goto out;
+    }
+    draft = calloc(1, sizeof(*draft));
+    ev = calloc(1, sizeof(*ev));
+    if (!draft || !ev)
+        abort();
+    draft_from_cmd(ctx, &res->matches[0], draft);
+    if (store_next_request_id(b->store, draft->kind, draft->id) != STORE_OK) {
+        log_error("could not allocate a request id: %s", store_last_error(b->store));
+        bot_tell(b, ctx->channel, ctx->user,
+                 "Sorry, I could not record the request (database error); nothing changed.");
+        goto out;
+    }
+    ev->kind = EV_CREATE;
+    request_copy_str(ev->actor, sizeof(ev->actor), ctx->user);
+    request_copy_str(ev->via, sizeof(ev->via), "command");
+    ev->draft = draft;
+    bot_apply(b, NULL, ev, NULL, ctx->channel);
+    bot_run_due(b);
+out:
+    free(draft);
+    free(ev);
+    free(ctx);
+}
+
+static void on_search_answer(void *ud, const struct provider_result *res)
+{
+    struct lookup_ctx *ctx = ud;
+    char *msg = NULL, value[48];
+    size_t len = 0;
+    FILE *f = open_memstream(&msg, &len);
+    if (!f)
+        abort();
+    if (res->rc != PROVIDER_OK) {
+        fprintf(f, "Could not search: %s", res->message[0] ? res->message : provider_rc_text(res->rc));
+    } else if (res->n_matches == 0) {
+        fprintf(f, "No active agreements found for %s %s.",
+                ctx->cmd.buyer_account[0] ? "buyer" : "offer",
+                ctx->cmd.buyer_account[0] ? ctx->cmd.buyer_account : ctx->cmd.offer_id);
+    } else {
+        fprintf(f, "%d active agreement%s for %s %s. Pick one by its agreement ID (the only "
+                "identifier that names exactly one):",
+                res->n_matches, res->n_matches > 1 ? "s" : "",
+                ctx->cmd.buyer_account[0] ? "buyer" : "offer",
+                ctx->cmd.buyer_account[0] ? ctx->cmd.buyer_account : ctx->cmd.offer_id);
+        for (int i = 0; i < res->n_matches; i++) {
+            const struct agreement *a = &res->matches[i];
+            format_money(value, sizeof(value), a->value_cents, a->currency);
+            fprintf(f, "\n- %s  buyer %s  offer %s  %s  %s to %s  %s\n  /cancel aws %s "
+                    "reason=<code> note=\"...\"",
+                    a->id, a->buyer_account, a->offer_id, a->product, a->start_date,
+                    a->end_date, value, a->id);
+        }
+    }
+    fclose(f);
+    bot_tell(ctx->bot, ctx->channel, ctx->user, msg);
+    free(msg);
+    free(ctx);
+}
+
+static void start_lookup(struct bot *b, const struct cmd *c, const char *user,
+                         const char *channel)
+{
+    struct lookup_ctx *ctx = calloc(1, sizeof(*ctx));
+    struct provider_target t;
+    int rc;
+    if (!ctx)
+        abort();
+    ctx->bot = b;
+    ctx->cmd = *c;
+    request_copy_str(ctx->user, sizeof(ctx->user), user);
+    request_copy_str(ctx->channel, sizeof(ctx->channel), channel);
+    target_from_cmd(c, &t);
+    if (c->verb == CMD_SEARCH)
+        rc = provider_search(bot_provider(b, c->market), &t, on_search_answer, ctx);
+    else
+        rc = provider_lookup(bot_provider(b, c->market), &t, on_lookup_answer, ctx);
+    if (rc != 0) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "Could not ask the marketplace: %s",
+                 provider_rc_text((enum provider_rc)rc));
+        bot_tell(b, channel, user, msg);
+        free(ctx);
+    }
+}
+
+static int print_history_row(void *ud, const struct store_event_row *row)
+{
+    FILE *f = ud;
+    char when[40];
+    format_time(when, sizeof(when), row->at_ms);
+    fprintf(f, "\n  %s  %s  %s -> %s by %s%s%s", when, row->event, row->from_state,
+            row->to_state, row->actor, row->text[0] ? ": " : "", row->text);
+    return 0;
+}
+
+static void answer_status(struct bot *b, const struct cmd *c, const char *user,
+                          const char *channel)
+{
+    struct request *rq = malloc(sizeof(*rq));
+    struct card *card = malloc(sizeof(*card));
+    char *msg = NULL;
+    size_t len = 0;
+    FILE *f;
+    if (!rq || !card)
+        abort();
+    if (bot_load_for_user(b, c->request_id, user, channel, rq) != 0)
+        goto out;
+    card_render(rq, card);
+    if (!(f = open_memstream(&msg, &len)))
+        abort();
+    fprintf(f, "%s\n%s", card->title, card->status);
+    for (int i = 0; i < card->n_fields; i++)
+        fprintf(f, "\n  %s: %s", card->fields[i].label, card->fields[i].value);
+    fprintf(f, "\nHistory:");
+    store_history(b->store, rq->id, print_history_row, f);
+    fclose(f);
+    bot_tell(b, channel, user, msg);
+out:
+    free(msg);
+    free(rq);
+    free(card);
+}
+
+struct list_ctx {
+    FILE *f;
+    int n;
+};
+
+static int print_list_row(void *ud, const struct request *rq)
+{
+    struct list_ctx *lc = ud;
+    char when[40];
+    format_time(when, sizeof(when), rq->created_ms);
+    fprintf(lc->f, "\n  %-7s %-17s %-5s %-26s by %s, %s", rq->id, request_state_name(rq->state),
+            request_market_name(rq->market), rq->agreement.id, rq->requester, when);
+    lc->n++;
+    return 0;
+}
+
+static void answer_list(struct bot *b, const struct cmd *c, const char *user, const char *channel)
+{
+    static const char *const scope_names[] = {"your", "pending", "open", "all"};
+    enum store_list_filter filter = c->scope == CMD_LIST_MINE ? STORE_LIST_MINE
+                                  : c->scope == CMD_LIST_PENDING ? STORE_LIST_PENDING
+                                  : c->scope == CMD_LIST_OPEN ? STORE_LIST_OPEN : STORE_LIST_ALL;
+    struct list_ctx lc = {0};
+    char *msg = NULL;
+    size_t len = 0;
+    if (!(lc.f = open_memstream(&msg, &len)))
+        abort();
+    fprintf(lc.f, "Requests (%s, newest first):", scope_names[c->scope]);
+    store_list_requests(b->store, filter, user, LIST_LIMIT, print_list_row, &lc);
+    if (lc.n == 0)
+        fprintf(lc.f, "\n  none");
+    fclose(lc.f);
+    bot_tell(b, channel, user, msg);
+    free(msg);
+}
+
+static void answer_export(struct bot *b, const struct cmd *c, const char *user,
+                          const char *channel)
+{
+    char *csv = NULL;
+    size_t len = 0;
+    int64_t since = c->since[0] ? format_parse_date(c->since) : 0;
+    FILE *f = open_memstream(&csv, &len);
+    if (!f)
+        abort();
+    if (store_export(b->store, f, STORE_EXPORT_CSV, since > 0 ? since : 0) != STORE_OK)
+        fprintf(f, "Sorry, the export failed (database error).");
+    fclose(f);
+    bot_tell(b, channel, user, csv);
+    free(csv);
+}
+
+void bot_on_command(struct bot *b, const char *user, const char *channel, const char *command,
+                    const char *text)
+{
+    struct cmd *c = malloc(sizeof(*c));
+    struct cmd_error err;
+    if (!c)
+        abort();
+    if (cmd_parse(command, text, c, &err) != 0) {
+        bot_tell(b, channel, user, err.text);
+        goto out;
+    }
+    switch (c->verb) {
+    case CMD_HELP:
+        bot_tell(b, channel, user, cmd_help_text());
+        break;
+    case CMD_FORM:
+        bot_tell(b, channel, user,
+                 "The request form opens in Slack. Here, type the fields: /cancel aws "
+                 "<agreement-id> reason=<code> note=\"...\" (see /cancel help).");
+        break;
+    case CMD_CANCEL:
+    case CMD_REFUND:
+    case CMD_SEARCH:
+        if (!policy_allows_channel(&b->policy, channel)) {
+            bot_tell(b, channel, user, "channel: requests are taken only in the configured "
+                     "request channels.");
+            break;
+        }
+        if (!policy_may_request(&b->policy, user)) {
+            bot_tell(b, channel, user, "You are not on the list of people who may request "
+                     "cancellations or refunds; ask an admin to add you to \"requesters\".");
+            break;
+        }
+        start_lookup(b, c, user, channel);
+        break;
+    case CMD_STATUS:
+        answer_status(b, c, user, channel);
+        break;
+    case CMD_LIST:
+        answer_list(b, c, user, channel);
+        break;
+    case CMD_EXPORT:
+        answer_export(b, c, user, channel);
+        break;
+    case CMD_WITHDRAW:
+        bot_apply_user_event(b, c->request_id, EV_WITHDRAW, user, channel, "command", c->note,
+                             NULL);
+        break;
+    case CMD_CASE:
+        bot_apply_user_event(b, c->request_id, EV_CASE_FILED, user, channel, "command",
+                             c->case_id, NULL);
+        break;
+    }
+out:
+    free(c);
+}

@@ -1,0 +1,125 @@
+/* bot/loop.c -- a FIFO of deferred tasks and the (movable) clock. Single-threaded:
+ * only the loop thread touches it. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "bot/loop.h"
+
+struct loop_task {
+    void (*fn)(void *arg);
+    void *arg;
+    struct loop_task *next;
+};
+
+struct loop {
+    struct loop_task *head, *tail;
+    int64_t clock_offset_ms;
+};
+
+struct loop *loop_new(void)
+{
+    return calloc(1, sizeof(struct loop));
+}
+
+void loop_free(struct loop *l)
+{
+    struct loop_task *t, *next;
+    if (!l)
+        return;
+    for (t = l->head; t; t = next) {
+        next = t->next;
+        free(t->arg);
+        free(t);
+    }
+    free(l);
+}
+
+void loop_defer(struct loop *l, void (*fn)(void *arg), void *arg)
+{
+    struct loop_task *t = malloc(sizeof(*t));
+    if (!t)
+        abort();            /* the outbox makes a restart safe; limping on is not */
+    t->fn = fn;
+    t->arg = arg;
+    t->next = NULL;
+    if (l->tail)
+        l->tail->next = t;
+    else
+        l->head = t;
+    l->tail = t;
+}
+
+int loop_run_pending(struct loop *l)
+{
+    struct loop_task *batch = l->head, *next;
+    int n = 0;
+    l->head = l->tail = NULL;
+    for (; batch; batch = next) {
+        next = batch->next;
+        batch->fn(batch->arg);
+        free(batch);
+        n++;
+    }
+    return n;
+}
+
+int loop_has_pending(const struct loop *l)
+{
+    return l->head != NULL;
+}
+
+int64_t loop_now_ms(const struct loop *l)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + l->clock_offset_ms;
+}
+
+int64_t loop_clock_offset_ms(const struct loop *l)
+{
+    return l->clock_offset_ms;
+}
+
+void loop_set_clock_offset_ms(struct loop *l, int64_t offset_ms)
+{
+    l->clock_offset_ms = offset_ms;
+}
+
+struct provider_answer {
+    provider_cb cb;
+    void *ud;
+    struct provider_result res;
+};
+
+static void provider_answer_run(void *arg)
+{
+    struct provider_answer *a = arg;
+    a->cb(a->ud, &a->res);
+    free(a);
+}
+
+static void provider_defer(void *loop, provider_cb cb, void *ud, const struct provider_result *res)
+{
+    struct provider_answer *a = malloc(sizeof(*a));
+    if (!a)
+        abort();
+    a->cb = cb;
+    a->ud = ud;
+    a->res = *res;
+    loop_defer(loop, provider_answer_run, a);
+}
+
+static int64_t provider_now(void *loop)
+{
+    return loop_now_ms(loop);
+}
+
+struct provider_env loop_provider_env(struct loop *l)
+{
+    struct provider_env env;
+    memset(&env, 0, sizeof(env));
+    env.loop = l;
+    env.defer = provider_defer;
+    env.now_ms = provider_now;
+    return env;
+}

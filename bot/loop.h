@@ -1,0 +1,32 @@
+/* bot/loop.h -- the runtime's clock and its queue of work for "a later tick". Every
+ * callback (provider answers, chat deliveries) is queued here rather than called
+ * inside the call that registered it, so no caller ever sees itself re-entered. The
+ * clock is the wall clock plus an offset that the shell's `clock +7d` moves; it is
+ * read once per event (bot_now_ms) and handed to the pure core. */
+#ifndef CANCELBOT_BOT_LOOP_H
+#define CANCELBOT_BOT_LOOP_H
+
+#include <stdint.h>
+#include "providers/provider.h"
+
+struct loop;
+
+struct loop *loop_new(void);
+void loop_free(struct loop *l);      /* drops queued tasks, freeing their payloads */
+
+/* Queues fn(arg) for the next loop_run_pending; arg is owned by the task: fn frees it
+ * (or, when the loop is freed first, free() does). */
+void loop_defer(struct loop *l, void (*fn)(void *arg), void *arg);
+/* Runs the tasks queued before this call (tasks they queue wait for the next call).
+ * Returns how many ran. */
+int loop_run_pending(struct loop *l);
+int loop_has_pending(const struct loop *l);
+
+int64_t loop_now_ms(const struct loop *l);
+int64_t loop_clock_offset_ms(const struct loop *l);
+void loop_set_clock_offset_ms(struct loop *l, int64_t offset_ms);
+
+/* The provider_env that lends this loop to a provider. */
+struct provider_env loop_provider_env(struct loop *l);
+
+#endif

@@ -1,0 +1,358 @@
+/* bot/outbox.c -- runs the effects that transitions left in the outbox. An effect is
+ * claimed (leased), performed, and marked done only after it worked; a crash anywhere
+ * in between leaves it pending, so it runs again on restart. Hence every kind must be
+ * idempotent: the card is posted only while no card id is stored, marketplace
+ * submissions carry a client token derived from the request id, polls are reads.
+ * Effects of one request run one at a time, in order, so a thread reply never
+ * overtakes the card it belongs to. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bot/runtime_int.h"
+#include "bot/log.h"
+#include "approvals/card.h"
+
+#define CLAIM_BATCH 32
+#define LEASE_MS (5 * 60 * 1000)
+#define RETRY_BASE_MS 1000
+#define RETRY_CAP_MS (15 * 60 * 1000)
+#define CHAT_MAX_ATTEMPTS 8
+
+struct effect_run {
+    struct bot *bot;
+    int64_t effect_id;              /* 0: an ad-hoc poll with no outbox row */
+    char request_id[REQUEST_ID_MAX];
+    enum effect_kind kind;
+    int attempts;
+};
+
+static int in_flight_index(const struct bot *b, const char *id)
+{
+    for (int i = 0; i < b->n_in_flight; i++)
+        if (strcmp(b->in_flight[i], id) == 0)
+            return i;
+    return -1;
+}
+
+static void in_flight_add(struct bot *b, const char *id)
+{
+    if (b->n_in_flight < BOT_MAX_IN_FLIGHT)
+        request_copy_str(b->in_flight[b->n_in_flight++], REQUEST_ID_MAX, id);
+}
+
+static void in_flight_remove(struct bot *b, const char *id)
+{
+    int i = in_flight_index(b, id);
+    if (i >= 0) {
+        b->n_in_flight--;
+        memmove(b->in_flight[i], b->in_flight[b->n_in_flight], REQUEST_ID_MAX);
+    }
+}
+
+/* Exponential back-off with full jitter (xorshift; no global RNG state). */
+static int64_t retry_delay(struct bot *b, int attempts)
+{
+    int64_t cap = RETRY_BASE_MS;
+    for (int i = 1; i < attempts && cap < RETRY_CAP_MS; i++)
+        cap *= 2;
+    if (cap > RETRY_CAP_MS)
+        cap = RETRY_CAP_MS;
+    b->rng ^= b->rng << 13;
+    b->rng ^= b->rng >> 7;
+    b->rng ^= b->rng << 17;
+    return cap / 2 + (int64_t)(b->rng % (uint64_t)(cap / 2 + 1));
+}
+
+static void run_finish(struct effect_run *run, const char *result)
+{
+    if (run->effect_id && store_effect_done(run->bot->store, run->effect_id, result) != STORE_OK)
+        log_error("%s: effect %lld could not be marked done: %s", run->request_id,
+                  (long long)run->effect_id, store_last_error(run->bot->store));
+    if (run->effect_id)
+        in_flight_remove(run->bot, run->request_id);
+    free(run);
+}
+
+static void run_retry(struct effect_run *run, const char *error)
+{
+    struct bot *b = run->bot;
+    int64_t due = bot_now_ms(b) + retry_delay(b, run->attempts);
+    log_warn("%s: %s failed (attempt %d): %s; retrying", run->request_id,
+             effect_kind_name(run->kind), run->attempts, error);
+    if (run->effect_id && store_effect_retry(b->store, run->effect_id, due, error) != STORE_OK)
+        log_error("%s: could not reschedule effect: %s", run->request_id,
+                  store_last_error(b->store));
+    if (run->effect_id)
+        in_flight_remove(b, run->request_id);
+    free(run);
+}
+
+static void on_chat_done(void *ud, enum chat_rc rc, const char *ts)
+{
+    struct effect_run *run = ud;
+    if (rc == CHAT_OK) {
+        if (run->kind == EFFECT_POST_CARD && ts &&
+            store_set_card_ts(run->bot->store, run->request_id, ts) != STORE_OK)
+            log_error("%s: card id not stored: %s", run->request_id,
+                      store_last_error(run->bot->store));
+        run_finish(run, "ok");
+    } else if (rc == CHAT_E_RETRY && run->attempts < CHAT_MAX_ATTEMPTS) {
+        run_retry(run, "chat delivery deferred");
+    } else {
+        log_error("%s: %s could not be delivered; giving up", run->request_id,
+                  effect_kind_name(run->kind));
+        run_finish(run, "failed");
+    }
+}
+
+static int provider_transient(enum provider_rc rc)
+{
+    return rc == PROVIDER_E_THROTTLED || rc == PROVIDER_E_UNAVAILABLE || rc == PROVIDER_E_TIMEOUT;
+}
+
+static void apply_market_event(struct effect_run *run, struct request_event *ev)
+{
+    struct request *rq = malloc(sizeof(*rq));
+    if (!rq)
+        abort();
+    if (store_load_request(run->bot->store, run->request_id, rq) == STORE_OK)
+        bot_apply(run->bot, rq, ev, NULL, NULL);
+    free(rq);
+}
+
+static void on_provider_answer(void *ud, const struct provider_result *res)
+{
+    struct effect_run *run = ud;
+    struct request_event *ev = calloc(1, sizeof(*ev));
+    const char *why = res->message[0] ? res->message : provider_rc_text(res->rc);
+    if (!ev)
+        abort();
+    if (res->rc != PROVIDER_OK && (provider_transient(res->rc) || run->kind == EFFECT_PROVIDER_POLL)) {
+        /* A poll that fails is retried whatever the cause: the request must not be left
+         * without anyone watching it. */
+        if (run->effect_id)
+            run_retry(run, why);
+        else
+            run_finish(run, NULL);
+        free(ev);
+        return;
+    }
+    request_copy_str(ev->actor, sizeof(ev->actor), "marketplace");
+    request_copy_str(ev->via, sizeof(ev->via), "provider");
+    request_copy_str(ev->status_raw, sizeof(ev->status_raw), res->status_raw);
+    switch (run->kind) {
+    case EFFECT_PROVIDER_SUBMIT:
+        ev->kind = res->rc == PROVIDER_OK ? EV_SUBMIT_ACCEPTED : EV_SUBMIT_REFUSED;
+        request_copy_str(ev->ref, sizeof(ev->ref), res->ref);
+        if (res->rc == PROVIDER_E_NOT_ELIGIBLE)
+            request_copy_str(ev->status_raw, sizeof(ev->status_raw), "NOT_ELIGIBLE");
+        if (res->rc != PROVIDER_OK)
+            request_copy_str(ev->text, sizeof(ev->text), why);
+        break;
+    case EFFECT_PROVIDER_WITHDRAW:
+        ev->kind = res->rc == PROVIDER_OK ? EV_WITHDRAW_ACCEPTED : EV_WITHDRAW_REFUSED;
+        if (res->rc != PROVIDER_OK)
+            request_copy_str(ev->text, sizeof(ev->text), why);
+        break;
+    default:
+        ev->kind = EV_STATUS;
+        ev->status = res->status;
+        break;
+    }
+    /* An ad-hoc read that finds nothing new must not start a second polling chain. */
+    if (!(run->effect_id == 0 && ev->kind == EV_STATUS && ev->status == MSTATUS_PENDING))
+        apply_market_event(run, ev);
+    free(ev);
+    run_finish(run, res->rc == PROVIDER_OK ? "ok" : why);
+}
+
+static void provider_ref_from(const struct request *rq, struct provider_ref *ref)
+{
+    memset(ref, 0, sizeof(*ref));
+    ref->kind = rq->kind;
+    ref->target.market = rq->market;
+    request_copy_str(ref->target.account, sizeof(ref->target.account), rq->account);
+    if (rq->market == MARKET_AZURE) {
+        request_copy_str(ref->target.customer_id, sizeof(ref->target.customer_id),
+                         rq->agreement.buyer_account);
+        request_copy_str(ref->target.subscription_id, sizeof(ref->target.subscription_id),
+                         rq->agreement.subscription_id);
+        request_copy_str(ref->target.entitlement_id, sizeof(ref->target.entitlement_id),
+                         rq->agreement.id);
+    } else {
+        request_copy_str(ref->target.agreement_id, sizeof(ref->target.agreement_id),
+                         rq->agreement.id);
+    }
+    request_copy_str(ref->ref, sizeof(ref->ref), rq->provider_ref);
+}
+
+static int start_submit(struct effect_run *run, const struct request *rq)
+{
+    struct provider_submission *s = calloc(1, sizeof(*s));
+    struct provider_ref ref;
+    int rc;
+    if (!s)
+        abort();
+    provider_ref_from(rq, &ref);
+    s->kind = rq->kind;
+    s->target = ref.target;
+    request_copy_str(s->reason_code, sizeof(s->reason_code), rq->reason_code);
+    request_copy_str(s->description, sizeof(s->description), rq->note);
+    /* Same request, same token: a re-run after a crash cannot create a second
+     * cancellation request at the marketplace. */
+    snprintf(s->client_token, sizeof(s->client_token), "cancelbot-%s", rq->id);
+    request_copy_str(s->invoice_id, sizeof(s->invoice_id), rq->invoice_id);
+    s->amount_cents = rq->refund_cents;
+    request_copy_str(s->currency, sizeof(s->currency), rq->refund_currency);
+    rc = provider_submit(bot_provider(run->bot, rq->market), s, on_provider_answer, run);
+    free(s);
+    return rc;
+}
+
+/* Starts one effect; the run is finished by its callback, or here when it cannot start. */
+static void start_effect(struct bot *b, const struct stored_effect *se)
+{
+    struct effect_run *run = calloc(1, sizeof(*run));
+    struct request *rq = malloc(sizeof(*rq));
+    struct card *card = malloc(sizeof(*card));
+    struct provider_ref ref;
+    struct request_event ev;
+    int rc = 0;
+    if (!run || !rq || !card)
+        abort();
+    run->bot = b;
+    run->effect_id = se->id;
+    run->kind = se->fx.kind;
+    run->attempts = se->attempts;
+    request_copy_str(run->request_id, sizeof(run->request_id), se->request_id);
+    if (store_load_request(b->store, se->request_id, rq) != STORE_OK) {
+        log_error("%s: effect %lld for a request that cannot be read: %s", se->request_id,
+                  (long long)se->id, store_last_error(b->store));
+        run_retry(run, "request unreadable");
+        goto out;
+    }
+    if (b->fault_armed && b->fault_kind == se->fx.kind) {
+        log_warn("fault injection: killing the process before %s of %s",
+                 effect_kind_name(se->fx.kind), se->request_id);
+        fflush(NULL);   /* what the chat already showed stays shown */
+        raise(SIGKILL);
+    }
+    in_flight_add(b, se->request_id);
+    switch (se->fx.kind) {
+    case EFFECT_POST_CARD:
+        if (rq->card_ts[0]) {           /* posted before a crash: do not post twice */
+            run_finish(run, "already posted");
+            goto out;
+        }
+        card_render(rq, card);
+        rc = b->chat->ops->post_card(b->chat, rq->channel, card, on_chat_done, run);
+        break;
+    case EFFECT_UPDATE_CARD:
+        card_render(rq, card);
+        rc = b->chat->ops->update_card(b->chat, rq->channel, rq->card_ts, card, on_chat_done, run);
+        break;
+    case EFFECT_REPLY:
+        rc = b->chat->ops->reply(b->chat, rq->channel, rq->card_ts, rq->id, se->fx.text,
+                                 on_chat_done, run);
+        break;
+    case EFFECT_EPHEMERAL:
+        rc = b->chat->ops->ephemeral(b->chat, rq->channel, se->fx.user, se->fx.text, NULL,
+                                     on_chat_done, run);
+        break;
+    case EFFECT_CONFIRM_PROMPT:
+        card_render_confirm(rq, card);
+        rc = b->chat->ops->ephemeral(b->chat, rq->channel, se->fx.user, se->fx.text, card,
+                                     on_chat_done, run);
+        break;
+    case EFFECT_PROVIDER_SUBMIT:
+        rc = start_submit(run, rq);
+        break;
+    case EFFECT_PROVIDER_WITHDRAW:
+        provider_ref_from(rq, &ref);
+        rc = provider_withdraw(bot_provider(b, rq->market), &ref, rq->decision_note,
+                               on_provider_answer, run);
+        break;
+    case EFFECT_PROVIDER_POLL:
+        provider_ref_from(rq, &ref);
+        rc = provider_poll(bot_provider(b, rq->market), &ref, on_provider_answer, run);
+        break;
+    case EFFECT_TIMER:
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = EV_TIMER;
+        ev.timer = se->fx.timer;
+        request_copy_str(ev.actor, sizeof(ev.actor), "timer");
+        request_copy_str(ev.via, sizeof(ev.via), request_timer_name(se->fx.timer));
+        bot_apply(b, rq, &ev, NULL, NULL);
+        run_finish(run, "fired");
+        goto out;
+    }
+    if (rc != 0)
+        run_retry(run, "could not start");
+out:
+    free(rq);
+    free(card);
+}
+
+int bot_run_due(struct bot *b)
+{
+    struct stored_effect *batch = malloc(CLAIM_BATCH * sizeof(*batch));
+    char started[CLAIM_BATCH][REQUEST_ID_MAX];
+    int n = 0, n_started = 0;
+    int64_t now = bot_now_ms(b);
+    if (!batch)
+        abort();
+    if (store_claim_due_effects(b->store, now, LEASE_MS, CLAIM_BATCH, batch, &n) != STORE_OK) {
+        log_error("outbox: could not claim effects: %s", store_last_error(b->store));
+        n = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        int busy = in_flight_index(b, batch[i].request_id) >= 0;
+        for (int j = 0; j < n_started && !busy; j++)
+            busy = strcmp(started[j], batch[i].request_id) == 0;
+        if (busy) {
+            /* Its predecessor is still running: hand it back, due as it was. */
+            store_effect_retry(b->store, batch[i].id, batch[i].fx.due_ms, NULL);
+            continue;
+        }
+        request_copy_str(started[n_started++], REQUEST_ID_MAX, batch[i].request_id);
+        start_effect(b, &batch[i]);
+    }
+    free(batch);
+    return n_started;
+}
+
+void bot_on_market_change(struct bot *b, const char *request_id)
+{
+    struct request *rq = malloc(sizeof(*rq));
+    struct effect_run *run = calloc(1, sizeof(*run));
+    struct provider_ref ref;
+    if (!rq || !run)
+        abort();
+    if (store_load_request(b->store, request_id, rq) != STORE_OK ||
+        rq->state != REQUEST_SUBMITTED) {
+        free(run);
+        goto out;
+    }
+    run->bot = b;
+    run->kind = EFFECT_PROVIDER_POLL;
+    request_copy_str(run->request_id, sizeof(run->request_id), request_id);
+    provider_ref_from(rq, &ref);
+    if (provider_poll(bot_provider(b, rq->market), &ref, on_provider_answer, run) != 0)
+        free(run);
+out:
+    free(rq);
+}
+
+void bot_run_until_idle(struct bot *b)
+{
+    /* Bounded: each round either runs queued answers or starts due effects; a flow
+     * that needs more rounds than this is looping, and stopping it is the safe side. */
+    for (int round = 0; round < 10000; round++) {
+        int ran = loop_run_pending(b->loop);
+        int started = bot_run_due(b);
+        if (!ran && !started && !loop_has_pending(b->loop))
+            return;
+    }
+    log_error("outbox: still busy after 10000 rounds; stopping this pass");
+}

@@ -1,0 +1,271 @@
+/* bot/runtime.c -- the imperative shell around the pure core. Every input becomes a
+ * request_event; request_transition decides; store_commit_transition persists the
+ * request, its audit row and its effects in one transaction; only then does anything
+ * leave the process (bot/outbox.c runs the effects). Refusals go straight back to the
+ * actor as ephemeral messages: they change nothing, so there is nothing to persist.
+ *
+ * Commands that only read (status, list, help, export) answer directly. Look-ups go
+ * to the provider first, because the requester must see the real agreement before a
+ * draft exists. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bot/runtime_int.h"
+#include "bot/log.h"
+#include "commands/cmd.h"
+#include "approvals/format.h"
+#include "providers/sim.h"
+
+#define CLOCK_SETTING "clock_offset_ms"
+
+struct loop *bot_loop(struct bot *b) { return b->loop; }
+struct store *bot_store(struct bot *b) { return b->store; }
+const struct policy *bot_policy(const struct bot *b) { return &b->policy; }
+int64_t bot_now_ms(const struct bot *b) { return loop_now_ms(b->loop); }
+
+struct provider *bot_provider(struct bot *b, enum request_market m)
+{
+    return m == MARKET_AZURE ? b->azure : b->aws;
+}
+
+static struct provider *open_provider(struct bot *b, const char *which, const char *market,
+                                      const char *sim_config, char *err, size_t errlen)
+{
+    struct provider_env env = loop_provider_env(b->loop);
+    if (strcmp(which, "sim") == 0)
+        return provider_new(&sim_provider_ops, &env, sim_config, err, errlen);
+    snprintf(err, errlen, "providers.%s: \"%s\" is not available in this build; use \"sim\"",
+             market, which);
+    return NULL;
+}
+
+static char *sim_config_json(const struct bot_options *opt)
+{
+    json_t *cfg = json_object();
+    char *text, state[1024];
+    if (opt->sim_seed_path)
+        json_object_set_new(cfg, "seed", json_string(opt->sim_seed_path));
+    if (opt->sim_state_path)
+        snprintf(state, sizeof(state), "%s", opt->sim_state_path);
+    else
+        snprintf(state, sizeof(state), "%s.sim.json", opt->db_path);
+    json_object_set_new(cfg, "state", json_string(state));
+    text = json_dumps(cfg, JSON_COMPACT);
+    json_decref(cfg);
+    return text;
+}
+
+int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
+             char *err, size_t errlen)
+{
+    struct bot *b = calloc(1, sizeof(*b));
+    char *sim_cfg = NULL, offset[32];
+    const char *fault = getenv("CANCELBOT_FAULT_KILL_BEFORE");
+    int rc = -1;
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    b->policy = *opt->policy;
+    b->chat = chat;
+    b->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)b;
+    if (fault && *fault && effect_kind_from_name(fault, &b->fault_kind) == 0)
+        b->fault_armed = 1;
+    if (!(b->loop = loop_new())) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (store_open(opt->db_path, &b->store) != STORE_OK) {
+        snprintf(err, errlen, "database %s: %s", opt->db_path,
+                 b->store ? store_last_error(b->store) : "cannot open");
+        goto out;
+    }
+    if (store_get_setting(b->store, CLOCK_SETTING, offset, sizeof(offset)) == STORE_OK)
+        loop_set_clock_offset_ms(b->loop, strtoll(offset, NULL, 10));
+    if (!(sim_cfg = sim_config_json(opt))) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (!(b->aws = open_provider(b, b->policy.provider_aws, "aws", sim_cfg, err, errlen)))
+        goto out;
+    if (strcmp(b->policy.provider_azure, "sim") == 0 && strcmp(b->policy.provider_aws, "sim") == 0)
+        b->azure = b->aws;          /* one simulated marketplace serves both */
+    else if (!(b->azure = open_provider(b, b->policy.provider_azure, "azure", sim_cfg, err, errlen)))
+        goto out;
+    /* A single process owns the store: leases held by a crashed run are void, so its
+     * unfinished effects run again now (they are idempotent). */
+    store_release_leases(b->store);
+    *out = b;
+    b = NULL;
+    rc = 0;
+out:
+    free(sim_cfg);
+    bot_close(b);
+    return rc;
+}
+
+void bot_close(struct bot *b)
+{
+    if (!b)
+        return;
+    if (b->loop) {
+        /* Let answers already queued land, so their contexts are freed by their owners. */
+        for (int i = 0; i < 100 && loop_has_pending(b->loop); i++)
+            loop_run_pending(b->loop);
+    }
+    if (b->azure != b->aws)
+        provider_free(b->azure);
+    provider_free(b->aws);
+    store_close(b->store);
+    loop_free(b->loop);
+    free(b);
+}
+
+int bot_advance_clock(struct bot *b, int64_t delta_ms)
+{
+    char value[32];
+    int64_t offset = loop_clock_offset_ms(b->loop) + delta_ms;
+    snprintf(value, sizeof(value), "%lld", (long long)offset);
+    if (store_set_setting(b->store, CLOCK_SETTING, value) != STORE_OK)
+        return -1;
+    loop_set_clock_offset_ms(b->loop, offset);
+    return 0;
+}
+
+static void chat_done_ignore(void *ud, enum chat_rc rc, const char *ts)
+{
+    (void)ud;
+    (void)ts;
+    if (rc != CHAT_OK)
+        log_warn("an ephemeral message could not be delivered");
+}
+
+void bot_tell(struct bot *b, const char *channel, const char *user, const char *text)
+{
+    if (b->chat->ops->ephemeral(b->chat, channel, user, text, NULL, chat_done_ignore, NULL) != 0)
+        log_warn("an ephemeral message could not be sent");
+}
+
+int bot_apply(struct bot *b, const struct request *in, const struct request_event *ev,
+              const char *dedup_key, const char *reply_channel)
+{
+    struct request *out = malloc(sizeof(*out));
+    struct effect_list *fx = malloc(sizeof(*fx));
+    struct refusal why;
+    int64_t now = bot_now_ms(b);
+    int rc = -1, t;
+    if (!out || !fx)
+        abort();
+    t = request_transition(in, ev, &b->policy, now, out, fx, &why);
+    switch (t) {
+    case REQUEST_APPLIED:
+    case REQUEST_QUIET:
+        rc = store_commit_transition(b->store, out, in ? in->state : REQUEST_DRAFT,
+                                     t == REQUEST_QUIET ? NULL : ev, fx, dedup_key, now);
+        if (rc == STORE_DUPLICATE) {
+            log_info("%s: duplicate delivery (%s) ignored", out->id, dedup_key);
+        } else if (rc != STORE_OK) {
+            log_error("%s: could not store %s: %s", out->id, request_event_kind_name(ev->kind),
+                      store_last_error(b->store));
+            if (ev->actor[0] == 'U' || ev->actor[0] == 'W')
+                bot_tell(b, reply_channel ? reply_channel : out->channel, ev->actor,
+                         "Sorry, I could not record that (database error); nothing changed. "
+                         "Please try again.");
+        } else {
+            log_info("%s: %s by %s -> %s", out->id, request_event_kind_name(ev->kind),
+                     ev->actor, request_state_name(out->state));
+        }
+        break;
+    case REQUEST_REFUSED:
+        log_info("%s: %s by %s refused: %s", in ? in->id : ev->draft->id,
+                 request_event_kind_name(ev->kind), ev->actor, why.text);
+        if (ev->actor[0] == 'U' || ev->actor[0] == 'W')
+            bot_tell(b, reply_channel ? reply_channel : (in ? in->channel : ev->draft->channel),
+                     ev->actor, why.text);
+        rc = 1;
+        break;
+    case REQUEST_IGNORED:
+        rc = 1;
+        break;
+    }
+    free(out);
+    free(fx);
+    return rc;
+}
+
+/* Loads the request named in a command or click; tells the user when it does not exist. */
+int bot_load_for_user(struct bot *b, const char *id, const char *user, const char *channel,
+                         struct request *rq)
+{
+    char msg[200];
+    int rc = store_load_request(b->store, id, rq);
+    if (rc == STORE_OK)
+        return 0;
+    if (rc == STORE_E_NOT_FOUND)
+        snprintf(msg, sizeof(msg), "request: there is no request %s. Try /cancel list all.", id);
+    else
+        snprintf(msg, sizeof(msg), "Sorry, I could not read %s (database error).", id);
+    bot_tell(b, channel ? channel : "", user, msg);
+    return -1;
+}
+
+static void event_init(struct request_event *ev, enum request_event_kind kind, const char *actor,
+                       const char *via, const char *text)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->kind = kind;
+    request_copy_str(ev->actor, sizeof(ev->actor), actor);
+    request_copy_str(ev->via, sizeof(ev->via), via);
+    request_copy_str(ev->text, sizeof(ev->text), text);
+}
+
+/* Applies an event to a stored request, on behalf of a user. */
+void bot_apply_user_event(struct bot *b, const char *id, enum request_event_kind kind,
+                             const char *user, const char *channel, const char *via,
+                             const char *text, const char *dedup_key)
+{
+    struct request *rq = malloc(sizeof(*rq));
+    struct request_event *ev = malloc(sizeof(*ev));
+    if (!rq || !ev)
+        abort();
+    if (bot_load_for_user(b, id, user, channel, rq) == 0) {
+        event_init(ev, kind, user, via, text);
+        bot_apply(b, rq, ev, dedup_key, channel);
+    }
+    free(rq);
+    free(ev);
+}
+
+void bot_on_button(struct bot *b, const char *user, const char *channel, const char *request_id,
+                   const char *action, const char *note, const char *dedup_key)
+{
+    static const struct { const char *name; enum request_event_kind kind; } actions[] = {
+        {"confirm", EV_CONFIRM}, {"discard", EV_DISCARD},
+        {"approve", EV_APPROVE}, {"reject", EV_REJECT},
+    };
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+        if (strcmp(action, actions[i].name) == 0) {
+            bot_apply_user_event(b, request_id, actions[i].kind, user, channel, "button",
+                             note ? note : "", dedup_key);
+            return;
+        }
+    }
+    bot_tell(b, channel, user,
+             "action: accepted buttons are confirm, discard, approve and reject.");
+}
+
+void bot_on_reaction(struct bot *b, const char *user, const char *channel, const char *request_id,
+                     const char *emoji, int added, const char *dedup_key)
+{
+    char text[128];
+    if (strcmp(emoji, b->policy.react_approve) == 0) {
+        bot_apply_user_event(b, request_id, added ? EV_APPROVE : EV_UNAPPROVE, user, channel,
+                         "reaction", "", dedup_key);
+    } else if (strcmp(emoji, b->policy.react_reject) == 0 && added) {
+        snprintf(text, sizeof(text), "rejected with :%s: (no reason given)", emoji);
+        bot_apply_user_event(b, request_id, EV_REJECT, user, channel, "reaction", text,
+                             dedup_key);
+    }
+    /* Any other emoji is conversation, not a decision. */
+}

@@ -1,0 +1,57 @@
+/* bot/runtime.h -- the runtime context: the one object that owns the policy, the
+ * store, the providers, the loop and the chat adapter, and the only mutable state of
+ * the process. Chat adapters feed it commands, clicks and reactions; it applies them
+ * to the pure core, commits request + event + effects in one transaction, and runs
+ * the outbox. */
+#ifndef CANCELBOT_BOT_RUNTIME_H
+#define CANCELBOT_BOT_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "approvals/flow.h"
+#include "approvals/policy.h"
+#include "bot/chat.h"
+#include "bot/loop.h"
+#include "providers/provider.h"
+#include "store/store.h"
+
+struct bot_options {
+    const char *db_path;          /* SQLite file */
+    const struct policy *policy;  /* copied */
+    const char *sim_seed_path;    /* NULL: the built-in demo marketplace */
+    const char *sim_state_path;   /* NULL: <db_path>.sim.json */
+};
+
+struct bot;
+
+/* chat is borrowed: it must outlive the bot. */
+int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
+             char *err, size_t errlen);
+void bot_close(struct bot *b);
+
+struct loop *bot_loop(struct bot *b);
+struct store *bot_store(struct bot *b);
+const struct policy *bot_policy(const struct bot *b);
+struct provider *bot_provider(struct bot *b, enum request_market m);
+int64_t bot_now_ms(const struct bot *b);
+/* Moves the clock forward (shell, tests); the offset survives restarts. */
+int bot_advance_clock(struct bot *b, int64_t delta_ms);
+
+/* A slash command typed by user in channel: "/cancel" and the rest of the line. */
+void bot_on_command(struct bot *b, const char *user, const char *channel,
+                    const char *command, const char *text);
+/* A button on a card: confirm, discard, approve, reject. dedup_key may be NULL. */
+void bot_on_button(struct bot *b, const char *user, const char *channel, const char *request_id,
+                   const char *action, const char *note, const char *dedup_key);
+/* A reaction added (or removed) on the card of request_id. */
+void bot_on_reaction(struct bot *b, const char *user, const char *channel, const char *request_id,
+                     const char *emoji, int added, const char *dedup_key);
+/* The marketplace changed (the shell's buyer played a part): read the status now. */
+void bot_on_market_change(struct bot *b, const char *request_id);
+
+/* Starts every due effect of the outbox; returns how many it started. */
+int bot_run_due(struct bot *b);
+/* Runs deferred work and due effects until nothing is left to do now. */
+void bot_run_until_idle(struct bot *b);
+
+#endif

@@ -1,0 +1,44 @@
+/* bot/runtime_int.h -- the runtime context's insides, shared by the files of bot/
+ * that make up the runtime (runtime.c, dispatch.c, outbox.c) and nobody else. */
+#ifndef CANCELBOT_BOT_RUNTIME_INT_H
+#define CANCELBOT_BOT_RUNTIME_INT_H
+
+#include <jansson.h>
+#include "bot/runtime.h"
+
+#define BOT_MAX_IN_FLIGHT 64
+
+struct bot {
+    struct policy policy;
+    struct store *store;
+    struct loop *loop;
+    struct chat *chat;                   /* borrowed */
+    struct provider *aws;
+    struct provider *azure;              /* may equal aws (one simulated market) */
+    uint64_t rng;                        /* jitter for retry back-off */
+    /* Requests with an effect under way: their next effect waits, so a thread reply
+     * never overtakes the card it hangs off. */
+    char in_flight[BOT_MAX_IN_FLIGHT][REQUEST_ID_MAX];
+    int n_in_flight;
+    /* Fault injection for the crash tests: SIGKILL just before running an effect of
+     * this kind (CANCELBOT_FAULT_KILL_BEFORE=provider_submit). */
+    int fault_armed;
+    enum effect_kind fault_kind;
+};
+
+/* Applies ev to in (NULL for EV_CREATE) and commits. A refusal is told to the actor.
+ * Returns 0 when committed, 1 when refused / ignored / duplicate, <0 on store error. */
+int bot_apply(struct bot *b, const struct request *in, const struct request_event *ev,
+              const char *dedup_key, const char *reply_channel);
+/* Loads request id; tells the user when there is no such request. 0 when loaded. */
+int bot_load_for_user(struct bot *b, const char *id, const char *user, const char *channel,
+                      struct request *rq);
+/* Loads request id and applies an event of a user to it (telling them if it does not
+ * exist). channel: where to answer a refusal; NULL: the request's channel. */
+void bot_apply_user_event(struct bot *b, const char *id, enum request_event_kind kind,
+                          const char *user, const char *channel, const char *via,
+                          const char *text, const char *dedup_key);
+/* An ephemeral message to one user, fire and forget. */
+void bot_tell(struct bot *b, const char *channel, const char *user, const char *text);
+
+#endif

@@ -1,0 +1,35 @@
+# An Azure entitlement: one approval, one Partner Center call, inactive about ten
+# minutes later; withdrawal is refused because Partner Center has no undo.
+. "$(dirname "$0")/lib_e2e.sh"
+
+shell <<'IN'
+/cancel azure customer=3f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b subscription=9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789 entitlement=ent-0001 reason=compromise note="Subscription compromised: unknown deployments in eastus"
+click CR-1 confirm
+as U0FIN2
+click CR-1 approve
+as U0ALICE
+/cancel withdraw CR-1 note="changed my mind"
+clock +5m
+show CR-1
+clock +6m
+show CR-1
+IN
+expect_rc 0 "$SHELL_RC" "shell"
+expect "Cancel Azure entitlement ent-0001"
+expect "Partner Center accepted the cancellation of entitlement ent-0001"
+expect "Partner Center cancellations take effect at once and cannot be withdrawn"
+expect "Entitlement ent-0001 is now inactive: CR-1 is complete."
+expect "Completed: entitlement inactive"
+expect_not "not a refund" "no AWS refund follow-up for Azure"
+
+shell <<'IN'
+/cancel azure customer=not-a-guid subscription=9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789 entitlement=ent-0001 reason=compromise note="Subscription compromised: unknown deployments"
+/cancel azure customer=3f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b subscription=9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789 entitlement=ent-0001 reason=REPLACING_AGREEMENT note="Subscription compromised: unknown deployments"
+/cancel azure customer=3f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b subscription=9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789 entitlement=ent-9999 reason=compromise note="Subscription compromised: unknown deployments"
+IN
+expect "customer"
+expect "GUID"
+expect "compromise"
+expect "Could not look up ent-9999"
+expect_not "posted card CR-2"
+finish
