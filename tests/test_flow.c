@@ -67,12 +67,15 @@ static int count(const struct effect_list *fx, enum effect_kind k)
     return n;
 }
 
+/* The nth effect of kind k; an empty effect when there is none, so that the checks
+ * on it fail rather than crash. */
 static const struct effect *find(const struct effect_list *fx, enum effect_kind k, int nth)
 {
+    static const struct effect none;
     for (int i = 0; i < fx->len; i++)
         if (fx->items[i].kind == k && nth-- == 0)
             return &fx->items[i];
-    return NULL;
+    return &none;
 }
 
 static struct request created(enum request_market m, enum request_kind k)
