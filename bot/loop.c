@@ -1,5 +1,6 @@
 /* bot/loop.c -- a FIFO of deferred tasks and the (movable) clock. Single-threaded:
  * only the loop thread touches it. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +9,7 @@
 struct loop_task {
     void (*fn)(void *arg);
     void *arg;
+    int64_t due_ms;              /* 0: as soon as possible */
     struct loop_task *next;
 };
 
@@ -36,11 +38,17 @@ void loop_free(struct loop *l)
 
 void loop_defer(struct loop *l, void (*fn)(void *arg), void *arg)
 {
+    loop_defer_at(l, 0, fn, arg);
+}
+
+void loop_defer_at(struct loop *l, int64_t due_ms, void (*fn)(void *arg), void *arg)
+{
     struct loop_task *t = malloc(sizeof(*t));
     if (!t)
         abort();            /* the outbox makes a restart safe; limping on is not */
     t->fn = fn;
     t->arg = arg;
+    t->due_ms = due_ms;
     t->next = NULL;
     if (l->tail)
         l->tail->next = t;
@@ -51,9 +59,25 @@ void loop_defer(struct loop *l, void (*fn)(void *arg), void *arg)
 
 int loop_run_pending(struct loop *l)
 {
-    struct loop_task *batch = l->head, *next;
+    struct loop_task *batch = l->head, *next, *keep = NULL, **keep_tail = &keep;
+    int64_t now = loop_now_ms(l);
     int n = 0;
     l->head = l->tail = NULL;
+    /* Split off the tasks not yet due first, so those queued while running land
+     * behind them in order. */
+    for (struct loop_task **p = &batch; *p;) {
+        struct loop_task *t = *p;
+        if (t->due_ms > now) {
+            *p = t->next;
+            t->next = NULL;
+            *keep_tail = t;
+            keep_tail = &t->next;
+        } else {
+            p = &t->next;
+        }
+    }
+    l->head = keep;
+    l->tail = keep ? (struct loop_task *)((char *)keep_tail - offsetof(struct loop_task, next)) : NULL;
     for (; batch; batch = next) {
         next = batch->next;
         batch->fn(batch->arg);
@@ -63,9 +87,20 @@ int loop_run_pending(struct loop *l)
     return n;
 }
 
+int64_t loop_next_wake_ms(const struct loop *l)
+{
+    int64_t now = loop_now_ms(l), best = -1;
+    for (const struct loop_task *t = l->head; t; t = t->next) {
+        int64_t wait = t->due_ms > now ? t->due_ms - now : 0;
+        if (best < 0 || wait < best)
+            best = wait;
+    }
+    return best;
+}
+
 int loop_has_pending(const struct loop *l)
 {
-    return l->head != NULL;
+    return loop_next_wake_ms(l) == 0;
 }
 
 int64_t loop_now_ms(const struct loop *l)

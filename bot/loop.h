@@ -17,10 +17,14 @@ void loop_free(struct loop *l);      /* drops queued tasks, freeing their payloa
 /* Queues fn(arg) for the next loop_run_pending; arg is owned by the task: fn frees it
  * (or, when the loop is freed first, free() does). */
 void loop_defer(struct loop *l, void (*fn)(void *arg), void *arg);
-/* Runs the tasks queued before this call (tasks they queue wait for the next call).
- * Returns how many ran. */
+/* Queues fn(arg) to run once the clock reaches due_ms (a retry after Retry-After). */
+void loop_defer_at(struct loop *l, int64_t due_ms, void (*fn)(void *arg), void *arg);
+/* Milliseconds until the next queued task is due: 0 when one is due now, -1 when none. */
+int64_t loop_next_wake_ms(const struct loop *l);
+/* Runs the due tasks queued before this call (tasks they queue wait for the next
+ * call). Returns how many ran. */
 int loop_run_pending(struct loop *l);
-int loop_has_pending(const struct loop *l);
+int loop_has_pending(const struct loop *l);     /* a task is due now */
 
 int64_t loop_now_ms(const struct loop *l);
 int64_t loop_clock_offset_ms(const struct loop *l);
