@@ -9,6 +9,7 @@
 #include "bot/config.h"
 #include "bot/log.h"
 #include "bot/shell.h"
+#include "bot/slack_run.h"
 #include "approvals/format.h"
 #include "store/store.h"
 
@@ -33,7 +34,7 @@ static const char usage_text[] =
     "\n"
     "environment: CANCELBOT_CONFIG (policy file), CANCELBOT_DB (SQLite file, default\n"
     "./cancelbot.db), CANCELBOT_LOG_LEVEL (error|warn|info|debug), SLACK_APP_TOKEN,\n"
-    "SLACK_BOT_TOKEN. See README.md.\n";
+    "SLACK_BOT_TOKEN, SLACK_API_URL, CANCELBOT_SLACK_CONNECTIONS (1-10). See README.md.\n";
 
 struct cli {
     const char *config;
@@ -145,6 +146,37 @@ static int cmd_shell(const struct cli *cli)
     return rc;
 }
 
+static int cmd_slack(const struct cli *cli, const char *app_token, const char *bot_token)
+{
+    struct policy *pol = malloc(sizeof(*pol));
+    struct slack_run_options so;
+    const char *url = getenv("SLACK_API_URL"), *n = getenv("CANCELBOT_SLACK_CONNECTIONS");
+    char *end = NULL;
+    long connections = n && *n ? strtol(n, &end, 10) : 1;
+    int rc = 1;
+    if (!pol)
+        abort();
+    if ((end && *end) || connections < 1 || connections > 10) {
+        fprintf(stderr, "cancelbot: CANCELBOT_SLACK_CONNECTIONS=\"%s\" is not accepted; use a "
+                "number from 1 to 10\n", n);
+        free(pol);
+        return 2;
+    }
+    if (load_policy(cli->config, pol) == 0) {
+        memset(&so, 0, sizeof(so));
+        so.app_token = app_token;
+        so.bot_token = bot_token;
+        so.api_url = url && *url ? url : "https://slack.com/api/";
+        so.connections = (int)connections;
+        so.db_path = db_path(cli);
+        so.sim_seed_path = cli->seed;
+        so.policy = pol;
+        rc = slack_run(&so);
+    }
+    free(pol);
+    return rc;
+}
+
 static int cmd_check_config(const struct cli *cli)
 {
     char path[1024];
@@ -249,11 +281,8 @@ int main(int argc, char **argv)
         const char *app = getenv("SLACK_APP_TOKEN"), *bot = getenv("SLACK_BOT_TOKEN");
         if (parse_options(argc, argv, "--config --db --seed", &cli) != 0)
             return 2;
-        if (app && *app && bot && *bot) {
-            fprintf(stderr, "cancelbot run: Slack Socket Mode is not in this version yet; "
-                    "unset SLACK_APP_TOKEN and SLACK_BOT_TOKEN to use the terminal shell\n");
-            return 1;
-        }
+        if (app && *app && bot && *bot)
+            return cmd_slack(&cli, app, bot);
         if ((app && *app) || (bot && *bot)) {
             fprintf(stderr, "cancelbot run: set both SLACK_APP_TOKEN (xapp-...) and "
                     "SLACK_BOT_TOKEN (xoxb-...) for Slack, or neither for the terminal shell\n");

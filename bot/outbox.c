@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bot/runtime_int.h"
+#include "bot/backoff.h"
 #include "bot/log.h"
 #include "approvals/card.h"
 
@@ -50,18 +51,9 @@ static void in_flight_remove(struct bot *b, const char *id)
     }
 }
 
-/* Exponential back-off with full jitter (xorshift; no global RNG state). */
 static int64_t retry_delay(struct bot *b, int attempts)
 {
-    int64_t cap = RETRY_BASE_MS;
-    for (int i = 1; i < attempts && cap < RETRY_CAP_MS; i++)
-        cap *= 2;
-    if (cap > RETRY_CAP_MS)
-        cap = RETRY_CAP_MS;
-    b->rng ^= b->rng << 13;
-    b->rng ^= b->rng >> 7;
-    b->rng ^= b->rng << 17;
-    return cap / 2 + (int64_t)(b->rng % (uint64_t)(cap / 2 + 1));
+    return backoff_jittered_ms(&b->rng, attempts, RETRY_BASE_MS, RETRY_CAP_MS);
 }
 
 static void run_finish(struct effect_run *run, const char *result)

@@ -133,6 +133,13 @@ int bot_advance_clock(struct bot *b, int64_t delta_ms)
     return 0;
 }
 
+void bot_set_group_check(struct bot *b, int (*in_approver_group)(void *ud, const char *user),
+                         void *ud)
+{
+    b->in_approver_group = in_approver_group;
+    b->group_ud = ud;
+}
+
 static void chat_done_ignore(void *ud, enum chat_rc rc, const char *ts)
 {
     (void)ud;
@@ -231,6 +238,8 @@ void bot_apply_user_event(struct bot *b, const char *id, enum request_event_kind
         abort();
     if (bot_load_for_user(b, id, user, channel, rq) == 0) {
         event_init(ev, kind, user, via, text);
+        if (b->in_approver_group && b->policy.approver_group[0])
+            ev->actor_in_approver_group = b->in_approver_group(b->group_ud, user);
         bot_apply(b, rq, ev, dedup_key, channel);
     }
     free(rq);

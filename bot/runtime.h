@@ -37,6 +37,11 @@ int64_t bot_now_ms(const struct bot *b);
 /* Moves the clock forward (shell, tests); the offset survives restarts. */
 int bot_advance_clock(struct bot *b, int64_t delta_ms);
 
+/* Who is in the approvers' user group is chat I/O (Slack's usergroups.users.list);
+ * the adapter answers from its cache. Without one, only listed approvers approve. */
+void bot_set_group_check(struct bot *b, int (*in_approver_group)(void *ud, const char *user),
+                         void *ud);
+
 /* A slash command typed by user in channel: "/cancel" and the rest of the line. */
 void bot_on_command(struct bot *b, const char *user, const char *channel,
                     const char *command, const char *text);

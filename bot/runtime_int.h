@@ -24,6 +24,8 @@ struct bot {
      * this kind (CANCELBOT_FAULT_KILL_BEFORE=provider_submit). */
     int fault_armed;
     enum effect_kind fault_kind;
+    int (*in_approver_group)(void *ud, const char *user);
+    void *group_ud;
 };
 
 /* Applies ev to in (NULL for EV_CREATE) and commits. A refusal is told to the actor.

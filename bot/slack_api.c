@@ -1,0 +1,231 @@
+/* bot/slack_api.c -- Slack Web API calls: build, send, retry, answer. Read methods
+ * take form-encoded arguments and write methods JSON, as Slack documents them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include "bot/slack_api.h"
+#include "bot/log.h"
+
+#define CALL_TIMEOUT_MS 10000
+#define MAX_RATE_LIMIT_WAITS 5
+#define MAX_TRANSIENT_RETRIES 3
+
+struct slack_api {
+    char base_url[512];
+    char bot_token[256];
+    char app_token[256];
+    struct http_client *http;
+    struct loop *loop;
+    int in_flight;
+};
+
+struct slack_call {
+    struct slack_api *api;
+    char method[64];
+    enum slack_token token;
+    json_t *args;
+    slack_api_cb cb;
+    void *ud;
+    int rate_limit_waits;
+    int transient_retries;
+};
+
+/* Methods Slack documents as taking application/x-www-form-urlencoded only. */
+static int is_form_method(const char *m)
+{
+    static const char *const form[] = {"apps.connections.open", "auth.test", "users.info",
+                                       "usergroups.users.list", "conversations.info"};
+    for (size_t i = 0; i < sizeof(form) / sizeof(form[0]); i++)
+        if (strcmp(m, form[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static char *form_encode(json_t *args)
+{
+    const char *key;
+    json_t *value;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    int first = 1;
+    if (!f)
+        return NULL;
+    json_object_foreach(args, key, value) {
+        char *k = curl_easy_escape(NULL, key, 0), *v = NULL, num[32];
+        const char *raw = json_is_string(value) ? json_string_value(value) : NULL;
+        if (!raw && json_is_integer(value)) {
+            snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(value));
+            raw = num;
+        }
+        if (raw)
+            v = curl_easy_escape(NULL, raw, 0);
+        if (k && v)
+            fprintf(f, "%s%s=%s", first ? "" : "&", k, v);
+        first = 0;
+        curl_free(k);
+        curl_free(v);
+    }
+    fclose(f);
+    return out;
+}
+
+static void call_free(struct slack_call *c)
+{
+    json_decref(c->args);
+    free(c);
+}
+
+static void call_answer(struct slack_call *c, int ok, json_t *answer, const char *error)
+{
+    c->api->in_flight--;
+    if (c->cb)
+        c->cb(c->ud, ok, answer, error);
+    else if (!ok)
+        log_warn("slack %s failed: %s", c->method, error);
+    call_free(c);
+}
+
+static int call_send(struct slack_call *c);
+
+static void call_retry(void *arg)
+{
+    struct slack_call *c = arg;
+    if (call_send(c) != 0)
+        call_answer(c, 0, NULL, "could not send the request");
+}
+
+static void retry_later(struct slack_call *c, int64_t delay_ms)
+{
+    loop_defer_at(c->api->loop, loop_now_ms(c->api->loop) + delay_ms, call_retry, c);
+}
+
+static void on_http_answer(void *ud, const struct http_response *res)
+{
+    struct slack_call *c = ud;
+    json_t *answer = NULL;
+    json_error_t jerr;
+    int ok;
+    if (res->transport != HTTP_OK || res->status >= 500) {
+        if (c->transient_retries++ < MAX_TRANSIENT_RETRIES) {
+            log_warn("slack %s: %s; retrying", c->method,
+                     res->transport != HTTP_OK ? res->error : "server error");
+            retry_later(c, 1000LL << c->transient_retries);
+            return;
+        }
+        call_answer(c, 0, NULL, res->transport != HTTP_OK ? res->error : "slack_server_error");
+        return;
+    }
+    if (res->status == 429) {
+        int64_t wait = http_retry_after_ms(res);
+        if (c->rate_limit_waits++ < MAX_RATE_LIMIT_WAITS) {
+            log_info("slack %s rate-limited; retrying in %lld ms", c->method,
+                     (long long)(wait > 0 ? wait : 1000));
+            retry_later(c, wait > 0 ? wait : 1000);
+            return;
+        }
+        call_answer(c, 0, NULL, "ratelimited");
+        return;
+    }
+    if (!(answer = json_loadb(res->body, res->body_len, 0, &jerr)) || !json_is_object(answer)) {
+        call_answer(c, 0, NULL, "invalid_response");
+        json_decref(answer);
+        return;
+    }
+    ok = json_is_true(json_object_get(answer, "ok"));
+    call_answer(c, ok, answer, ok ? NULL : json_string_value(json_object_get(answer, "error"))
+                                      ? json_string_value(json_object_get(answer, "error"))
+                                      : "unknown_error");
+    json_decref(answer);
+}
+
+static int call_send(struct slack_call *c)
+{
+    struct http_request *req = calloc(1, sizeof(*req));
+    char *body = NULL, auth[300];
+    int rc = -1, form = is_form_method(c->method);
+    if (!req)
+        return -1;
+    snprintf(req->method, sizeof(req->method), "POST");
+    if ((size_t)snprintf(req->url, sizeof(req->url), "%s%s", c->api->base_url, c->method) >=
+        sizeof(req->url))
+        goto out;
+    body = form ? form_encode(c->args) : json_dumps(c->args, JSON_COMPACT);
+    if (!body)
+        goto out;
+    snprintf(auth, sizeof(auth), "Bearer %s",
+             c->token == SLACK_TOKEN_APP ? c->api->app_token : c->api->bot_token);
+    if (http_request_add_header(req, "Authorization", auth) ||
+        http_request_add_header(req, "Content-Type",
+                                form ? "application/x-www-form-urlencoded"
+                                     : "application/json; charset=utf-8"))
+        goto out;
+    req->body = body;
+    req->body_len = strlen(body);
+    req->timeout_ms = CALL_TIMEOUT_MS;
+    rc = http_send(c->api->http, req, on_http_answer, c);
+out:
+    memset(auth, 0, sizeof(auth));
+    if (req)
+        memset(req->headers, 0, sizeof(req->headers));   /* the token lived there */
+    free(body);
+    free(req);
+    return rc;
+}
+
+int slack_api_call(struct slack_api *a, const char *method, enum slack_token token,
+                   json_t *args, slack_api_cb cb, void *ud)
+{
+    struct slack_call *c = calloc(1, sizeof(*c));
+    if (!c || !args) {
+        free(c);
+        json_decref(args);
+        return -1;
+    }
+    c->api = a;
+    snprintf(c->method, sizeof(c->method), "%s", method);
+    c->token = token;
+    c->args = args;
+    c->cb = cb;
+    c->ud = ud;
+    if (call_send(c) != 0) {
+        call_free(c);
+        return -1;
+    }
+    a->in_flight++;
+    return 0;
+}
+
+int slack_api_in_flight(const struct slack_api *a)
+{
+    return a->in_flight;
+}
+
+struct slack_api *slack_api_new(const char *base_url, const char *bot_token,
+                                const char *app_token, struct http_client *http,
+                                struct loop *loop)
+{
+    struct slack_api *a = calloc(1, sizeof(*a));
+    size_t n;
+    if (!a)
+        return NULL;
+    snprintf(a->base_url, sizeof(a->base_url), "%s", base_url);
+    n = strlen(a->base_url);
+    if (n && a->base_url[n - 1] != '/' && n + 1 < sizeof(a->base_url))
+        strcat(a->base_url, "/");
+    snprintf(a->bot_token, sizeof(a->bot_token), "%s", bot_token ? bot_token : "");
+    snprintf(a->app_token, sizeof(a->app_token), "%s", app_token ? app_token : "");
+    a->http = http;
+    a->loop = loop;
+    return a;
+}
+
+void slack_api_free(struct slack_api *a)
+{
+    if (!a)
+        return;
+    memset(a->bot_token, 0, sizeof(a->bot_token));
+    memset(a->app_token, 0, sizeof(a->app_token));
+    free(a);
+}

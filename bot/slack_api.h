@@ -1,0 +1,37 @@
+/* bot/slack_api.h -- calls to Slack's Web API over the runtime's HTTP client. One
+ * call = one method, a JSON object of arguments, and a callback with Slack's answer.
+ * Rate limits (HTTP 429) wait for Retry-After and try the same call again, so a
+ * message is still delivered exactly once; 5xx and transport errors retry a few
+ * times with back-off; everything else is answered at once. Tokens are held here
+ * and never appear in logs or errors. */
+#ifndef CANCELBOT_BOT_SLACK_API_H
+#define CANCELBOT_BOT_SLACK_API_H
+
+#include <jansson.h>
+#include "bot/loop.h"
+#include "providers/http.h"
+
+enum slack_token { SLACK_TOKEN_BOT, SLACK_TOKEN_APP };
+
+struct slack_api;
+
+/* answer: Slack's JSON (borrowed, valid during the call) when ok; error: Slack's error
+ * string ("channel_not_found", "ratelimited", "invalid_auth") or a transport error. */
+typedef void (*slack_api_cb)(void *ud, int ok, json_t *answer, const char *error);
+
+/* base_url ends with "/" (SLACK_API_URL, default https://slack.com/api/). Tokens are
+ * copied. */
+struct slack_api *slack_api_new(const char *base_url, const char *bot_token,
+                                const char *app_token, struct http_client *http,
+                                struct loop *loop);
+void slack_api_free(struct slack_api *a);
+
+/* args is stolen. cb may be NULL (fire and forget: failures are logged). Returns 0
+ * when queued; non-zero (and cb never fires) when the request could not be built. */
+int slack_api_call(struct slack_api *a, const char *method, enum slack_token token,
+                   json_t *args, slack_api_cb cb, void *ud);
+
+/* How many calls are waiting for an answer or a retry (for a clean shutdown). */
+int slack_api_in_flight(const struct slack_api *a);
+
+#endif

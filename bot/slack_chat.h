@@ -1,0 +1,36 @@
+/* bot/slack_chat.h -- the Slack adapter: struct chat_ops over the Web API (cards as
+ * Block Kit, thread replies, ephemeral messages), and the handler that turns Socket
+ * Mode envelopes into the runtime's inputs. Order for every envelope: persist (the
+ * de-duplication key and any transition, one short SQLite transaction), ack, act
+ * (everything slow happens later, from the outbox). */
+#ifndef CANCELBOT_BOT_SLACK_CHAT_H
+#define CANCELBOT_BOT_SLACK_CHAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "bot/chat.h"
+#include "bot/runtime.h"
+#include "bot/slack_api.h"
+#include "bot/slack_socket.h"
+
+#define SLACK_GROUP_MAX 500
+
+struct slack_chat {
+    struct chat chat;            /* what the runtime sees */
+    struct slack_api *api;
+    struct bot *bot;
+    void (*kick)(void *ud);      /* wake the loop: the outbox has work */
+    void *kick_ud;
+    int64_t worst_ack_us;        /* slowest persist+ack so far, for the log */
+    long envelopes;
+    char group[SLACK_GROUP_MAX][USER_ID_MAX];   /* the approvers' user group, cached */
+    int n_group;
+};
+
+void slack_chat_init(struct slack_chat *sc);
+/* After auth.test: start caching the approvers' user group (refreshed every 10 min). */
+void slack_chat_start(struct slack_chat *sc);
+/* Socket Mode handler (struct slack_socket_handlers.on_envelope); ud = the slack_chat. */
+void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text, size_t len);
+
+#endif

@@ -1,0 +1,230 @@
+/* bot/slack_run.c -- the Slack runtime's event loop. libwebsockets owns the loop
+ * (its own poll(); the libuv plugin path of DESIGN.md is not used, see the notes on
+ * the Slack issue); curl's multi handle is pumped from a lws timer that runs every
+ * few milliseconds while transfers are active and otherwise sleeps until the next
+ * deferred task or due outbox effect (at most a second). Nothing on this thread
+ * blocks except the short SQLite transactions of the store. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <libwebsockets.h>
+#include "bot/slack_run.h"
+#include "bot/slack_chat.h"
+#include "bot/slack_socket.h"
+#include "bot/http_curl.h"
+#include "bot/log.h"
+#include "bot/runtime.h"
+
+#define PUMP_INTERVAL_MS 5
+#define IDLE_INTERVAL_MS 1000
+#define AUTH_TIMEOUT_MS 15000
+#define STOP_GRACE_MS 1500
+
+struct slack_runtime {
+    struct lws_context *ctx;
+    lws_sorted_usec_list_t tick_sul;
+    struct http_curl *http;
+    struct slack_socket *socket;
+    struct slack_chat sc;
+    struct bot *bot;
+    int fatal;
+    int auth_done;
+    int auth_ok;
+};
+
+/* The only process-wide mutable state besides the runtime context: a signal handler
+ * can reach nothing else. */
+static volatile sig_atomic_t stop_requested;
+static struct lws_context *signal_ctx;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (signal_ctx)
+        lws_cancel_service(signal_ctx);
+}
+
+static void tick(lws_sorted_usec_list_t *sul);
+
+static void schedule_tick(struct slack_runtime *rt, int64_t wait_ms)
+{
+    lws_sul_schedule(rt->ctx, 0, &rt->tick_sul, tick, wait_ms * LWS_US_PER_MS);
+}
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+    struct slack_runtime *rt = lws_container_of(sul, struct slack_runtime, tick_sul);
+    struct loop *loop = bot_loop(rt->bot);
+    int64_t wait = IDLE_INTERVAL_MS, next, due, now;
+    int active;
+    http_curl_pump(rt->http);
+    loop_run_pending(loop);
+    bot_run_due(rt->bot);
+    active = http_curl_pump(rt->http);      /* start what the effects queued */
+    if (active)
+        wait = PUMP_INTERVAL_MS;
+    if ((next = loop_next_wake_ms(loop)) >= 0 && next < wait)
+        wait = next;
+    now = bot_now_ms(rt->bot);
+    if (store_next_due(bot_store(rt->bot), &due) == STORE_OK && due - now < wait)
+        wait = due > now ? due - now : 0;
+    schedule_tick(rt, wait);
+}
+
+static void kick(void *ud)
+{
+    schedule_tick(ud, 0);
+}
+
+static void on_fatal(void *ud, const char *why)
+{
+    struct slack_runtime *rt = ud;
+    (void)why;
+    rt->fatal = 1;
+    stop_requested = 1;
+    lws_cancel_service(rt->ctx);
+}
+
+static void on_envelope(void *ud, struct slack_conn *conn, const char *text, size_t len)
+{
+    struct slack_runtime *rt = ud;
+    slack_chat_on_envelope(&rt->sc, conn, text, len);
+}
+
+static const char *str_or(const char *s)
+{
+    return s ? s : "?";
+}
+
+static void on_auth(void *ud, int ok, json_t *answer, const char *error)
+{
+    struct slack_runtime *rt = ud;
+    rt->auth_done = 1;
+    rt->auth_ok = ok;
+    if (ok)
+        log_info("slack: signed in as %s (%s) in team %s",
+                 str_or(json_string_value(json_object_get(answer, "user"))),
+                 str_or(json_string_value(json_object_get(answer, "user_id"))),
+                 str_or(json_string_value(json_object_get(answer, "team"))));
+    else
+        log_error("slack: auth.test refused SLACK_BOT_TOKEN (%s): use the app's Bot User "
+                  "OAuth Token (xoxb-...) from the OAuth & Permissions page", error);
+}
+
+/* Runs the loop until cond holds or the time is up. */
+static void service_until(struct slack_runtime *rt, const int *cond, int64_t limit_ms)
+{
+    int64_t end = bot_now_ms(rt->bot) + limit_ms;
+    while (!*cond && !stop_requested && bot_now_ms(rt->bot) < end)
+        lws_service(rt->ctx, 0);
+}
+
+static int check_tokens(const struct slack_run_options *opt)
+{
+    if (strncmp(opt->app_token, "xapp-", 5) != 0) {
+        fprintf(stderr, "cancelbot: SLACK_APP_TOKEN must be an app-level token (xapp-...) "
+                "with the connections:write scope, from the app's Basic Information page\n");
+        return -1;
+    }
+    if (strncmp(opt->bot_token, "xoxb-", 5) != 0) {
+        fprintf(stderr, "cancelbot: SLACK_BOT_TOKEN must be a bot token (xoxb-...), from the "
+                "app's OAuth & Permissions page\n");
+        return -1;
+    }
+    return 0;
+}
+
+int slack_run(const struct slack_run_options *opt)
+{
+    struct slack_runtime *rt = calloc(1, sizeof(*rt));
+    struct lws_context_creation_info info;
+    struct bot_options bo;
+    struct slack_socket_handlers handlers = {on_envelope, on_fatal};
+    struct lws_protocols protocols[2];
+    char err[512];
+    int rc = 1;
+    if (!rt)
+        abort();
+    if (check_tokens(opt) != 0) {
+        free(rt);
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    memset(&bo, 0, sizeof(bo));
+    bo.db_path = opt->db_path;
+    bo.policy = opt->policy;
+    bo.sim_seed_path = opt->sim_seed_path;
+    slack_chat_init(&rt->sc);
+    if (bot_open(&bo, &rt->sc.chat, &rt->bot, err, sizeof(err)) != 0) {
+        fprintf(stderr, "cancelbot: %s\n", err);
+        goto out;
+    }
+    if (!(rt->http = http_curl_new()) ||
+        !(rt->sc.api = slack_api_new(opt->api_url, opt->bot_token, opt->app_token,
+                                     http_curl_client(rt->http), bot_loop(rt->bot))))
+        goto out;
+    rt->sc.bot = rt->bot;
+    rt->sc.kick = kick;
+    rt->sc.kick_ud = rt;
+    lws_set_log_level(LLL_ERR, NULL);
+    memset(protocols, 0, sizeof(protocols));
+    protocols[0] = *slack_socket_protocol();
+    memset(&info, 0, sizeof(info));
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.gid = -1;
+    info.uid = -1;
+    if (!(rt->ctx = lws_create_context(&info))) {
+        fprintf(stderr, "cancelbot: could not start the websocket library\n");
+        goto out;
+    }
+    signal_ctx = rt->ctx;
+    http_curl_set_wakeup(rt->http, kick, rt);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    schedule_tick(rt, 0);
+    if (slack_api_call(rt->sc.api, "auth.test", SLACK_TOKEN_BOT, json_object(), on_auth, rt)) {
+        fprintf(stderr, "cancelbot: could not call Slack\n");
+        goto out;
+    }
+    service_until(rt, &rt->auth_done, AUTH_TIMEOUT_MS);
+    if (!rt->auth_ok) {
+        if (!rt->auth_done)
+            log_error("slack: no answer from %s within %d s", opt->api_url,
+                      AUTH_TIMEOUT_MS / 1000);
+        goto out;
+    }
+    slack_chat_start(&rt->sc);
+    if (!(rt->socket = slack_socket_new(bot_loop(rt->bot), rt->sc.api, opt->connections,
+                                        &handlers, rt)))
+        goto out;
+    slack_socket_attach(rt->socket, rt->ctx);
+    slack_socket_start(rt->socket);
+    while (!stop_requested)
+        lws_service(rt->ctx, 0);
+    rc = rt->fatal ? 1 : 0;
+out:
+    if (rt->socket) {
+        int zero = 0;
+        slack_socket_stop(rt->socket);
+        service_until(rt, &zero, STOP_GRACE_MS / 3);
+    }
+    log_info("slack: stopped after %ld envelope(s); worst persist+ack %lld us",
+             rt->sc.envelopes, (long long)rt->sc.worst_ack_us);
+    if (rt->ctx)
+        lws_context_destroy(rt->ctx);   /* closes what is left of the sockets */
+    signal_ctx = NULL;
+    slack_socket_free(rt->socket);
+    http_curl_free(rt->http);           /* fires pending callbacks with an error */
+    if (rt->bot)
+        loop_run_pending(bot_loop(rt->bot));
+    slack_api_free(rt->sc.api);
+    bot_close(rt->bot);
+    curl_global_cleanup();
+    free(rt);
+    return rc;
+}

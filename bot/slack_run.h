@@ -1,0 +1,20 @@
+/* bot/slack_run.h -- `cancelbot run` with Slack tokens: the Socket Mode runtime. */
+#ifndef CANCELBOT_BOT_SLACK_RUN_H
+#define CANCELBOT_BOT_SLACK_RUN_H
+
+#include "approvals/policy.h"
+
+struct slack_run_options {
+    const char *app_token;       /* xapp-... */
+    const char *bot_token;       /* xoxb-... */
+    const char *api_url;         /* SLACK_API_URL, default https://slack.com/api/ */
+    int connections;             /* 1..10 */
+    const char *db_path;
+    const char *sim_seed_path;
+    const struct policy *policy;
+};
+
+/* Runs until SIGINT/SIGTERM, or until Slack refuses the tokens. Exit status. */
+int slack_run(const struct slack_run_options *opt);
+
+#endif
