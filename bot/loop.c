@@ -149,12 +149,18 @@ static int64_t provider_now(void *loop)
     return loop_now_ms(loop);
 }
 
+static void provider_defer_at(void *loop, int64_t due_ms, void (*fn)(void *arg), void *arg)
+{
+    loop_defer_at(loop, due_ms, fn, arg);
+}
+
 struct provider_env loop_provider_env(struct loop *l)
 {
     struct provider_env env;
     memset(&env, 0, sizeof(env));
     env.loop = l;
     env.defer = provider_defer;
+    env.defer_at = provider_defer_at;
     env.now_ms = provider_now;
     return env;
 }

@@ -77,6 +77,9 @@ struct provider;
 struct provider_env {
     void *loop;
     void (*defer)(void *loop, provider_cb cb, void *ud, const struct provider_result *res);
+    /* Runs fn(arg) on a later tick once the clock reaches due_ms (retry back-off).
+     * arg is owned by the task: fn frees it; if the loop ends first, free() does. */
+    void (*defer_at)(void *loop, int64_t due_ms, void (*fn)(void *arg), void *arg);
     int64_t (*now_ms)(void *loop);
     struct http_client *http;                /* NULL for sim */
 };
