@@ -101,12 +101,47 @@ static int slack_reply(struct chat *chat, const char *channel, const char *threa
     return deliver(chat->impl, "chat.postMessage", args, 0, cb, ud);
 }
 
+struct captured_done {
+    chat_cb cb;
+    void *ud;
+};
+
+static void captured_done_run(void *arg)
+{
+    struct captured_done *d = arg;
+    d->cb(d->ud, CHAT_OK, NULL);
+    free(d);
+}
+
+/* Keeps text for the slash command's ack; several sentences are joined by lines. */
+static int capture(struct slack_chat *sc, const char *text, chat_cb cb, void *ud)
+{
+    size_t old = sc->captured ? strlen(sc->captured) : 0, add = strlen(text);
+    char *grown = realloc(sc->captured, old + add + 2);
+    struct captured_done *d = malloc(sizeof(*d));
+    if (!grown || !d)
+        abort();
+    if (old)
+        grown[old++] = '\n';
+    memcpy(grown + old, text, add + 1);
+    sc->captured = grown;
+    d->cb = cb;
+    d->ud = ud;
+    loop_defer(bot_loop(sc->bot), captured_done_run, d);   /* delivered with the ack */
+    return 0;
+}
+
 static int slack_ephemeral(struct chat *chat, const char *channel, const char *user,
                            const char *text, const struct card *card, chat_cb cb, void *ud)
 {
-    char *safe = slack_mrkdwn_escape(text, MESSAGE_TEXT_MAX);
-    json_t *args = safe ? json_pack("{s:s, s:s, s:s}", "channel", channel, "user", user,
-                                    "text", safe) : NULL;
+    struct slack_chat *sc = chat->impl;
+    char *safe;
+    json_t *args;
+    if (sc->capturing && !card && strcmp(user, sc->capture_user) == 0)
+        return capture(sc, text, cb, ud);
+    safe = slack_mrkdwn_escape(text, MESSAGE_TEXT_MAX);
+    args = safe ? json_pack("{s:s, s:s, s:s}", "channel", channel, "user", user,
+                            "text", safe) : NULL;
     if (args && card) {
         json_t *blocks = slack_card_blocks(card), *intro;
         if (blocks && (intro = json_pack("{s:s, s:{s:s, s:s}}", "type", "section", "text",

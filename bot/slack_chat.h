@@ -25,6 +25,12 @@ struct slack_chat {
     long envelopes;
     char group[SLACK_GROUP_MAX][USER_ID_MAX];   /* the approvers' user group, cached */
     int n_group;
+    /* While a slash command is handled, what the bot says at once to its user goes
+     * back in the ack (Slack shows it to them alone, reliably, unlike
+     * chat.postEphemeral); later answers go out as ephemeral messages. */
+    int capturing;
+    char capture_user[USER_ID_MAX];
+    char *captured;              /* heap, NULL when nothing was said */
 };
 
 void slack_chat_init(struct slack_chat *sc);

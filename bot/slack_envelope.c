@@ -52,18 +52,31 @@ static void open_view(struct slack_chat *sc, const char *trigger_id, json_t *vie
     slack_api_call(sc->api, "views.open", SLACK_TOKEN_BOT, args, NULL, NULL);
 }
 
-static void on_slash(struct slack_chat *sc, const struct slack_frame *f)
+/* Returns the ack payload: what the bot answered at once, shown to the user alone. */
+static json_t *on_slash(struct slack_chat *sc, const struct slack_frame *f)
 {
     const char *text = f->slash.text;
+    json_t *payload = NULL;
+    char *safe;
     while (*text == ' ')
         text++;
     if (!*text && (strcmp(f->slash.command, "/cancel") == 0 ||
                    strcmp(f->slash.command, "/refund") == 0)) {
         open_view(sc, f->slash.trigger_id,
                   slack_request_modal(f->slash.channel_id, f->slash.command + 1));
-        return;
+        return NULL;
     }
+    sc->capturing = 1;
+    snprintf(sc->capture_user, sizeof(sc->capture_user), "%s", f->slash.user_id);
     bot_on_command(sc->bot, f->slash.user_id, f->slash.channel_id, f->slash.command, text);
+    sc->capturing = 0;
+    if (sc->captured && (safe = slack_mrkdwn_escape(sc->captured, 3000))) {
+        payload = json_pack("{s:s, s:s}", "response_type", "ephemeral", "text", safe);
+        free(safe);
+    }
+    free(sc->captured);
+    sc->captured = NULL;
+    return payload;
 }
 
 static void on_block_action(struct slack_chat *sc, const struct slack_frame *f)
@@ -200,10 +213,14 @@ static void on_event(struct slack_chat *sc, const struct slack_frame *f)
 static void send_ack(struct slack_conn *conn, const char *envelope_id, json_t *payload)
 {
     char *payload_text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
-    char ack[4096];
-    if (slack_ack_json(envelope_id, payload_text, ack, sizeof(ack)) != 0 ||
+    size_t cap = strlen(envelope_id) + (payload_text ? strlen(payload_text) : 0) + 64;
+    char *ack = malloc(cap);
+    if (!ack)
+        abort();
+    if (slack_ack_json(envelope_id, payload_text, ack, cap) != 0 ||
         slack_socket_send(conn, ack) != 0)
         log_warn("slack: could not ack envelope %s", envelope_id);
+    free(ack);
     free(payload_text);
 }
 
@@ -228,7 +245,7 @@ void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text,
                  f->retry_reason);
     if (first_time(sc, "env", f->envelope_id)) {
         switch (f->kind) {
-        case SLACK_FRAME_SLASH_COMMAND:   on_slash(sc, f); break;
+        case SLACK_FRAME_SLASH_COMMAND:   payload = on_slash(sc, f); break;
         case SLACK_FRAME_BLOCK_ACTION:    on_block_action(sc, f); break;
         case SLACK_FRAME_VIEW_SUBMISSION: payload = on_view_submission(sc, f); break;
         case SLACK_FRAME_EVENT:           on_event(sc, f); break;
