@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <curl/curl.h>
 #include "bot/http_curl.h"
 #include "bot/log.h"
@@ -197,6 +198,20 @@ int http_curl_pump(struct http_curl *h)
             finish(h, x, msg->data.result);
     }
     return running;
+}
+
+int http_curl_settle(void *ud, int wait_ms)
+{
+    struct http_curl *h = ud;
+    if (wait_ms > 0) {
+        if (h->xfers)
+            curl_multi_poll(h->multi, NULL, 0, wait_ms, NULL);
+        else {
+            struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return http_curl_pump(h);
 }
 
 struct http_curl *http_curl_new(void)

@@ -21,5 +21,8 @@ void http_curl_set_wakeup(struct http_curl *h, void (*wakeup)(void *ud), void *u
 /* Moves transfers on and fires the callbacks of those that finished. Returns how many
  * are still running. */
 int http_curl_pump(struct http_curl *h);
+/* Blocks up to wait_ms for transfer activity, then pumps. For the terminal shell
+ * only: the Slack runtime never blocks its loop. Returns http_curl_pump's count. */
+int http_curl_settle(void *h, int wait_ms);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <curl/curl.h>
 #include "bot/config.h"
 #include "bot/log.h"
 #include "bot/shell.h"
@@ -249,7 +250,18 @@ out:
     return rc;
 }
 
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    int rc;
+    curl_global_init(CURL_GLOBAL_DEFAULT);   /* once, before any thread: curl's rule */
+    rc = dispatch(argc, argv);
+    curl_global_cleanup();
+    return rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     struct cli cli;
     const char *level = getenv("CANCELBOT_LOG_LEVEL");

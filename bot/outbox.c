@@ -336,15 +336,32 @@ out:
     free(rq);
 }
 
+#define SETTLE_WAIT_MS 100
+#define SETTLE_MAX_WAITS 600         /* a minute of waiting for the marketplace */
+#define SETTLE_TIMED_MAX_MS 30000    /* a retry due later than this waits for input */
+
 void bot_run_until_idle(struct bot *b)
 {
+    int waits = 0;
     /* Bounded: each round either runs queued answers or starts due effects; a flow
      * that needs more rounds than this is looping, and stopping it is the safe side. */
     for (int round = 0; round < 10000; round++) {
         int ran = loop_run_pending(b->loop);
         int started = bot_run_due(b);
-        if (!ran && !started && !loop_has_pending(b->loop))
+        int active = b->http_settle ? b->http_settle(b->http_ud, 0) : 0;
+        int64_t next;
+        if (ran || started || loop_has_pending(b->loop))
+            continue;
+        next = loop_next_wake_ms(b->loop);
+        if (!active && (next < 0 || next > SETTLE_TIMED_MAX_MS || !b->http_settle))
             return;
+        /* The shell has nothing else to do than wait for the marketplace's answer. */
+        if (++waits > SETTLE_MAX_WAITS) {
+            log_warn("outbox: still waiting for the marketplace; carrying on");
+            return;
+        }
+        b->http_settle(b->http_ud, next >= 0 && next < SETTLE_WAIT_MS && !active
+                                       ? (int)next : SETTLE_WAIT_MS);
     }
     log_error("outbox: still busy after 10000 rounds; stopping this pass");
 }

@@ -33,6 +33,7 @@ static struct provider *open_provider(struct bot *b, const char *which, const ch
                                       const char *sim_config, char *err, size_t errlen)
 {
     struct provider_env env = loop_provider_env(b->loop);
+    env.http = b->http;
     if (strcmp(which, "sim") == 0)
         return provider_new(&sim_provider_ops, &env, sim_config, err, errlen);
     snprintf(err, errlen, "providers.%s: \"%s\" is not available in this build; use \"sim\"",
@@ -69,6 +70,9 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
     }
     b->policy = *opt->policy;
     b->chat = chat;
+    b->http = opt->http;
+    b->http_settle = opt->http_settle;
+    b->http_ud = opt->http_ud;
     b->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)b;
     if (fault && *fault && effect_kind_from_name(fault, &b->fault_kind) == 0)
         b->fault_armed = 1;

@@ -20,6 +20,11 @@ struct bot_options {
     const struct policy *policy;  /* copied */
     const char *sim_seed_path;    /* NULL: the built-in demo marketplace */
     const char *sim_state_path;   /* NULL: <db_path>.sim.json */
+    struct http_client *http;     /* for the real marketplaces; NULL: sim only */
+    /* Shell only: moves HTTP transfers on, waiting up to wait_ms for one to finish;
+     * returns how many are still running. NULL when the loop is driven elsewhere. */
+    int (*http_settle)(void *ud, int wait_ms);
+    void *http_ud;
 };
 
 struct bot;

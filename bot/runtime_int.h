@@ -13,6 +13,7 @@ struct bot {
     struct store *store;
     struct loop *loop;
     struct chat *chat;                   /* borrowed */
+    struct http_client *http;            /* borrowed; NULL: sim providers only */
     struct provider *aws;
     struct provider *azure;              /* may equal aws (one simulated market) */
     uint64_t rng;                        /* jitter for retry back-off */
@@ -26,6 +27,8 @@ struct bot {
     enum effect_kind fault_kind;
     int (*in_approver_group)(void *ud, const char *user);
     void *group_ud;
+    int (*http_settle)(void *ud, int wait_ms);
+    void *http_ud;
 };
 
 /* Applies ev to in (NULL for EV_CREATE) and commits. A refusal is told to the actor.

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "bot/shell.h"
 #include "bot/runtime.h"
+#include "bot/http_curl.h"
 #include "bot/log.h"
 #include "approvals/card.h"
 #include "approvals/format.h"
@@ -381,6 +382,7 @@ int shell_run(const struct shell_options *opt)
 {
     struct shell sh;
     struct bot_options bo;
+    struct http_curl *http;
     char err[512], *line = malloc(LINE_MAX_LEN);
     int interactive = isatty(fileno(opt->in)), status = 0;
     if (!line)
@@ -396,8 +398,14 @@ int shell_run(const struct shell_options *opt)
     bo.db_path = opt->db_path;
     bo.policy = opt->policy;
     bo.sim_seed_path = opt->sim_seed_path;
+    if (!(http = http_curl_new()))
+        abort();
+    bo.http = http_curl_client(http);
+    bo.http_settle = http_curl_settle;
+    bo.http_ud = http;
     if (bot_open(&bo, &sh.chat, &sh.bot, err, sizeof(err)) != 0) {
         fprintf(stderr, "cancelbot: %s\n", err);
+        http_curl_free(http);
         free(line);
         return 1;
     }
@@ -433,6 +441,7 @@ int shell_run(const struct shell_options *opt)
         bot_run_until_idle(sh.bot);
         fflush(sh.out);
     }
+    http_curl_free(http);        /* unanswered calls end now; bot_close lands them */
     bot_close(sh.bot);
     free(line);
     return status;

@@ -152,18 +152,19 @@ int slack_run(const struct slack_run_options *opt)
         free(rt);
         return 2;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     memset(&bo, 0, sizeof(bo));
     bo.db_path = opt->db_path;
     bo.policy = opt->policy;
     bo.sim_seed_path = opt->sim_seed_path;
     slack_chat_init(&rt->sc);
+    if (!(rt->http = http_curl_new()))
+        goto out;
+    bo.http = http_curl_client(rt->http);
     if (bot_open(&bo, &rt->sc.chat, &rt->bot, err, sizeof(err)) != 0) {
         fprintf(stderr, "cancelbot: %s\n", err);
         goto out;
     }
-    if (!(rt->http = http_curl_new()) ||
-        !(rt->sc.api = slack_api_new(opt->api_url, opt->bot_token, opt->app_token,
+    if (!(rt->sc.api = slack_api_new(opt->api_url, opt->bot_token, opt->app_token,
                                      http_curl_client(rt->http), bot_loop(rt->bot))))
         goto out;
     rt->sc.bot = rt->bot;
@@ -224,7 +225,6 @@ out:
         loop_run_pending(bot_loop(rt->bot));
     slack_api_free(rt->sc.api);
     bot_close(rt->bot);
-    curl_global_cleanup();
     free(rt);
     return rc;
 }
