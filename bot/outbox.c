@@ -135,12 +135,18 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
     request_copy_str(ev->status_raw, sizeof(ev->status_raw), res->status_raw);
     switch (run->kind) {
     case EFFECT_PROVIDER_SUBMIT:
-        ev->kind = res->rc == PROVIDER_OK ? EV_SUBMIT_ACCEPTED : EV_SUBMIT_REFUSED;
+        /* Accepted, then failed validation at once (AWS VALIDATION_FAILED): a refusal. */
+        ev->kind = res->rc == PROVIDER_OK && res->status != MSTATUS_FAILED ? EV_SUBMIT_ACCEPTED
+                                                                           : EV_SUBMIT_REFUSED;
         request_copy_str(ev->ref, sizeof(ev->ref), res->ref);
         if (res->rc == PROVIDER_E_NOT_ELIGIBLE)
             request_copy_str(ev->status_raw, sizeof(ev->status_raw), "NOT_ELIGIBLE");
         if (res->rc != PROVIDER_OK)
             request_copy_str(ev->text, sizeof(ev->text), why);
+        else if (res->status == MSTATUS_FAILED)
+            snprintf(ev->text, sizeof(ev->text), "The marketplace reports the request as %s.%s%s",
+                     res->status_raw[0] ? res->status_raw : "failed",
+                     res->message[0] ? " " : "", res->message);
         break;
     case EFFECT_PROVIDER_WITHDRAW:
         ev->kind = res->rc == PROVIDER_OK ? EV_WITHDRAW_ACCEPTED : EV_WITHDRAW_REFUSED;

@@ -16,6 +16,8 @@
 #include "commands/cmd.h"
 #include "approvals/format.h"
 #include "providers/sim.h"
+#include "providers/aws_agreement.h"
+#include "providers/azure.h"
 
 #define CLOCK_SETTING "clock_offset_ms"
 
@@ -29,13 +31,71 @@ struct provider *bot_provider(struct bot *b, enum request_market m)
     return m == MARKET_AZURE ? b->azure : b->aws;
 }
 
+/* {"accounts": {"default": {"profile": "...", "region": "..."}}} from the policy. */
+static char *aws_config_json(const struct policy *pol)
+{
+    json_t *accounts = json_object(), *cfg;
+    char *text;
+    for (int i = 0; i < pol->n_accounts; i++) {
+        const struct policy_account *a = &pol->accounts[i];
+        json_t *o;
+        if (a->market != MARKET_AWS)
+            continue;
+        o = json_object();
+        if (a->profile[0])
+            json_object_set_new(o, "profile", json_string(a->profile));
+        if (a->region[0])
+            json_object_set_new(o, "region", json_string(a->region));
+        json_object_set_new(accounts, a->name, o);
+    }
+    cfg = json_pack("{s:o}", "accounts", accounts);
+    text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
+    json_decref(cfg);
+    return text;
+}
+
+/* {"tenants": {"default": {"tenant_id": "...", "client_id": "..."}}} from the policy;
+ * without tenant ids the provider takes AZURE_TENANT_ID / AZURE_CLIENT_ID. */
+static char *azure_config_json(const struct policy *pol)
+{
+    json_t *tenants = json_object(), *cfg = json_object();
+    char *text;
+    for (int i = 0; i < pol->n_accounts; i++) {
+        const struct policy_account *a = &pol->accounts[i];
+        if (a->market == MARKET_AZURE && a->tenant_id[0] && a->client_id[0])
+            json_object_set_new(tenants, a->name,
+                                json_pack("{s:s, s:s}", "tenant_id", a->tenant_id,
+                                          "client_id", a->client_id));
+    }
+    if (json_object_size(tenants))
+        json_object_set(cfg, "tenants", tenants);
+    json_decref(tenants);
+    text = json_dumps(cfg, JSON_COMPACT);
+    json_decref(cfg);
+    return text;
+}
+
 static struct provider *open_provider(struct bot *b, const char *which, const char *market,
                                       const char *sim_config, char *err, size_t errlen)
 {
     struct provider_env env = loop_provider_env(b->loop);
+    struct provider *p = NULL;
+    char *cfg, why[400];
     env.http = b->http;
     if (strcmp(which, "sim") == 0)
         return provider_new(&sim_provider_ops, &env, sim_config, err, errlen);
+    if ((strcmp(which, "aws") == 0 || strcmp(which, "azure") == 0) && b->http) {
+        int aws = strcmp(which, "aws") == 0;
+        if (!(cfg = aws ? aws_config_json(&b->policy) : azure_config_json(&b->policy)))
+            abort();
+        why[0] = '\0';
+        p = aws ? aws_agreement_provider_new(&env, cfg, NULL, NULL, why, sizeof(why))
+                : azure_provider_new(&env, cfg, NULL, NULL, why, sizeof(why));
+        if (!p)
+            snprintf(err, errlen, "providers.%s: %s", which, why[0] ? why : "could not start");
+        free(cfg);
+        return p;
+    }
     snprintf(err, errlen, "providers.%s: \"%s\" is not available in this build; use \"sim\"",
              market, which);
     return NULL;
