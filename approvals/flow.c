@@ -294,6 +294,9 @@ static int on_approve(const struct request *in, const struct request_event *ev,
                       struct effect_list *fx, struct refusal *why)
 {
     struct approval *a;
+    if (in->state == REQUEST_DRAFT)
+        return refuse(why, "state", "%s is still a draft: <@%s> has to confirm it before "
+                      "finance can decide.", in->id, in->requester);
     if (in->state != REQUEST_AWAITING_APPROVAL)
         return refuse(why, "state", "%s is already %s; approvals are closed.", in->id,
                       state_words(in->state));
@@ -352,6 +355,9 @@ static int on_reject(const struct request *in, const struct request_event *ev,
                      const struct policy *pol, int64_t now_ms, struct request *out,
                      struct effect_list *fx, struct refusal *why)
 {
+    if (in->state == REQUEST_DRAFT)
+        return refuse(why, "state", "%s is still a draft: <@%s> has to confirm it before "
+                      "finance can decide.", in->id, in->requester);
     if (in->state != REQUEST_AWAITING_APPROVAL)
         return refuse(why, "state", "%s is already %s; it can no longer be rejected.", in->id,
                       state_words(in->state));

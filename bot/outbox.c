@@ -120,6 +120,12 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
     const char *why = res->message[0] ? res->message : provider_rc_text(res->rc);
     if (!ev)
         abort();
+    if (run->bot->fault_after_armed && run->bot->fault_after_kind == run->kind) {
+        log_warn("fault injection: killing the process after %s of %s answered",
+                 effect_kind_name(run->kind), run->request_id);
+        fflush(NULL);
+        raise(SIGKILL);
+    }
     if (res->rc != PROVIDER_OK && (provider_transient(res->rc) || run->kind == EFFECT_PROVIDER_POLL)) {
         /* A poll that fails is retried whatever the cause: the request must not be left
          * without anyone watching it. */

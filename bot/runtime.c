@@ -136,6 +136,9 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
     b->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)b;
     if (fault && *fault && effect_kind_from_name(fault, &b->fault_kind) == 0)
         b->fault_armed = 1;
+    fault = getenv("CANCELBOT_FAULT_KILL_AFTER");
+    if (fault && *fault && effect_kind_from_name(fault, &b->fault_after_kind) == 0)
+        b->fault_after_armed = 1;
     if (!(b->loop = loop_new())) {
         snprintf(err, errlen, "out of memory");
         goto out;

@@ -22,9 +22,12 @@ struct bot {
     char in_flight[BOT_MAX_IN_FLIGHT][REQUEST_ID_MAX];
     int n_in_flight;
     /* Fault injection for the crash tests: SIGKILL just before running an effect of
-     * this kind (CANCELBOT_FAULT_KILL_BEFORE=provider_submit). */
+     * this kind (CANCELBOT_FAULT_KILL_BEFORE=provider_submit), or just after the
+     * marketplace answered it and before that answer is stored (..._KILL_AFTER). */
     int fault_armed;
     enum effect_kind fault_kind;
+    int fault_after_armed;               /* ..._KILL_AFTER: once the answer is in */
+    enum effect_kind fault_after_kind;
     int (*in_approver_group)(void *ud, const char *user);
     void *group_ud;
     int (*http_settle)(void *ud, int wait_ms);

@@ -281,6 +281,18 @@ static void test_user_group_member_may_approve(void)
     CHECK(rq.state == REQUEST_SUBMITTING);
 }
 
+static void test_approval_of_a_draft_waits_for_the_requester(void)
+{
+    struct request rq = created(MARKET_AWS, REQUEST_CANCEL);
+    struct effect_list fx;
+    struct refusal why;
+    CHECK(step(&rq, event(EV_APPROVE, "U0FIN1", NULL), T0, &fx, &why) == REQUEST_REFUSED);
+    CHECK_CONTAINS(why.text, "still a draft");
+    CHECK(step(&rq, event(EV_REJECT, "U0FIN1", "no"), T0, &fx, &why) == REQUEST_REFUSED);
+    CHECK_CONTAINS(why.text, "U0ALICE");
+    CHECK(rq.state == REQUEST_DRAFT);
+}
+
 static void test_one_approval_submits(void)
 {
     struct request rq = awaiting(MARKET_AWS, REQUEST_CANCEL);
@@ -750,6 +762,7 @@ int main(void)
     RUN(test_requester_cannot_approve_own_request);
     RUN(test_non_approver_cannot_approve);
     RUN(test_user_group_member_may_approve);
+    RUN(test_approval_of_a_draft_waits_for_the_requester);
     RUN(test_one_approval_submits);
     RUN(test_two_approvals_needed_above_the_threshold);
     RUN(test_value_at_the_threshold_needs_one_approval);
