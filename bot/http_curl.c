@@ -186,7 +186,7 @@ static void finish(struct http_curl *h, struct xfer *x, CURLcode code)
 
 int http_curl_pump(struct http_curl *h)
 {
-    int running = 0, left;
+    int running = 0, left, n = 0;
     CURLMsg *msg;
     curl_multi_perform(h->multi, &running);
     while ((msg = curl_multi_info_read(h->multi, &left))) {
@@ -197,7 +197,11 @@ int http_curl_pump(struct http_curl *h)
         if (x)
             finish(h, x, msg->data.result);
     }
-    return running;
+    /* Count our own list, not curl's `running`: a callback above may have queued the
+     * next exchange (a token, then the call it was for), which curl has not counted. */
+    for (const struct xfer *x = h->xfers; x; x = x->next)
+        n++;
+    return n;
 }
 
 int http_curl_settle(void *ud, int wait_ms)

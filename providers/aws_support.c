@@ -94,7 +94,7 @@ int aws_support_input_check(const struct aws_support_case_input *in, char *msg, 
     const char *why = NULL;
     if (!id_ok(in->agreement_id, AGREEMENT_ID_MAX - 1, "-_", 0))
         why = "The agreement ID is required: letters, digits, '-' and '_' (agmt-...).";
-    else if (strlen(in->subscriber_account) != 12 || !id_ok(in->subscriber_account, 12, "", 0) ||
+    else if (strlen(in->subscriber_account) != 12 ||
              strspn(in->subscriber_account, "0123456789") != 12)
         why = "The subscriber (buyer) account is an AWS account ID of 12 digits.";
     else if (!id_ok(in->product_id, sizeof(in->product_id) - 1, "-_.", 0))
@@ -389,7 +389,6 @@ static enum verdict read_error(struct sup_call *c, const struct aws_account *a,
     const char *rid_h = http_response_header(rsp, "x-amzn-RequestId");
     char type[96], words[200], rid[80] = "";
     long st = rsp->status;
-    enum verdict v = V_DONE;
     error_type(rsp, body, type);
     aws_words(body, words);
     if (rid_h && *rid_h)
@@ -407,7 +406,7 @@ static enum verdict read_error(struct sup_call *c, const struct aws_account *a,
         SAY(AWS_SUPPORT_E_AUTH, "AWS Support did not accept the request signature of seller "
             "account '%s' (%s, %s): check the clock of this host and that the secret key belongs "
             "to the key ID%s.", a->name, type[0] ? type : "signature error", a->source, rid);
-    else if (is(type, "ExpiredTokenException|ExpiredToken") && (v = V_REAUTH))
+    else if (is(type, "ExpiredTokenException|ExpiredToken"))
         SAY(AWS_SUPPORT_E_AUTH, "The session token of seller account '%s' (%s) has expired: "
             "renew the credentials%s.", a->name, a->source, rid);
     else if (is(type, "UnrecognizedClientException|InvalidClientTokenId|"
@@ -423,18 +422,22 @@ static enum verdict read_error(struct sup_call *c, const struct aws_account *a,
     else if (is(type, "CaseCreationLimitExceeded"))   /* not over in seconds: no retry */
         SAY(AWS_SUPPORT_E_THROTTLED, "AWS Support refused a new case: seller account '%s' has "
             "reached its case creation limit; try again later (%s)%s.", a->name, words, rid);
-    else if ((st == 429 || is(type, "ThrottlingException|Throttling|TooManyRequestsException")) &&
-             (v = V_RETRY))
+    else if (st == 429 || is(type, "ThrottlingException|Throttling|TooManyRequestsException"))
         SAY(AWS_SUPPORT_E_THROTTLED, "AWS Support is throttling %s calls of seller account '%s' "
             "(HTTP %ld%s%s)%s.", op, a->name, st, type[0] ? ", " : "", type, rid);
-    else if ((st >= 500 || is(type, "InternalServerError")) && (v = V_RETRY))
+    else if (st >= 500 || is(type, "InternalServerError"))
         SAY(AWS_SUPPORT_E_UNAVAILABLE, "AWS Support failed to answer %s (HTTP %ld%s%s)%s.", op,
             st, type[0] ? ", " : "", type, rid);
     else
         SAY(AWS_SUPPORT_E_INVALID, "AWS Support rejected %s (HTTP %ld%s%s: %s)%s.", op, st,
             type[0] ? " " : "", type, words[0] ? words : "no message", rid);
 #undef SAY
-    return v;
+    if (is(type, "ExpiredTokenException|ExpiredToken"))
+        return V_REAUTH;
+    /* AWS refused or failed the call, so a resend opens no second case. */
+    return r->rc == AWS_SUPPORT_E_UNAVAILABLE ||
+           (r->rc == AWS_SUPPORT_E_THROTTLED && !is(type, "CaseCreationLimitExceeded")) ? V_RETRY
+                                                                                      : V_DONE;
 }
 
 static enum verdict answer(struct sup_call *c, const struct http_response *rsp)
@@ -446,6 +449,8 @@ static enum verdict answer(struct sup_call *c, const struct http_response *rsp)
     char subj[200];
     struct text t = {subj, sizeof(subj), 0, 0};
     memset(r, 0, sizeof(*r));
+    if (c->op == OP_DESCRIBE)        /* the id asked about, also when the answer is an error */
+        request_copy_str(r->case_id, sizeof(r->case_id), c->case_id);
     if (rsp->transport == HTTP_E_CONNECT || (rsp->transport != HTTP_OK && c->op == OP_DESCRIBE)) {
         r->rc = AWS_SUPPORT_E_UNAVAILABLE;
         say(r->message, sizeof(r->message), "Could not reach AWS Support for %s: %.200s.",
@@ -711,15 +716,17 @@ static int start(struct sup_call *c, const char *account, const char *why)
 {
     struct aws_priv *pv = &c->s->pv;
     c->acct = -1;
-    for (int i = 0; i < pv->n_accounts && c->acct < 0; i++)
+    if (!why && !id_ok(account, ACCOUNT_NAME_MAX - 1, "_.-", 1))
+        why = "A seller account name takes letters, digits, '_', '.' and '-'.";
+    for (int i = 0; i < pv->n_accounts && c->acct < 0 && !why; i++)
         if (!strcmp(pv->accounts[i].name, account[0] ? account : "default") ||
             (!account[0] && pv->n_accounts == 1))
             c->acct = i;
-    if (c->acct < 0)
+    if (why)
+        finish_with(c, AWS_SUPPORT_E_INVALID, "%s", why);
+    else if (c->acct < 0)
         finish_with(c, AWS_SUPPORT_E_INVALID, "No AWS seller account named '%.31s' is configured.",
                     account[0] ? account : "default");
-    else if (why)
-        finish_with(c, AWS_SUPPORT_E_INVALID, "%s", why);
     else {
         c->started_ms = now_ms(c);
         step(c);

@@ -579,6 +579,7 @@ static void test_describe_errors_map_to_codes_and_sentences(void)
         if (g.res.rc != cases[i].want)
             fprintf(stderr, "  case %zu: rc %d: %s\n", i, g.res.rc, g.res.message);
         CHECK(f->n_x == 1 && g.n == 1 && g.res.rc == cases[i].want);
+        CHECK_STR(g.res.case_id, CASE);          /* the caller learns which case failed */
         CHECK_CONTAINS(g.res.message, cases[i].says);
         CHECK(!cases[i].never || !strstr(g.res.message, cases[i].never));
         aws_support_free(s);
@@ -639,7 +640,7 @@ static void test_refusals_answer_later_and_send_nothing(void)
     struct fake *f = fake_new();
     struct aws_support *s = open_support(f, NULL);
     struct aws_support_case_input bad = input(), other = input(), good = input();
-    struct got g[4] = {{0}};
+    struct got g[5] = {{0}};
     struct provider_env no_timer = {.loop = f, .now_ms = fake_now, .http = &f->client};
     char err[200] = "";
     bad.subscriber_account[0] = '\0';
@@ -648,15 +649,17 @@ static void test_refusals_answer_later_and_send_nothing(void)
     CHECK(s && aws_support_create_case(s, &other, NULL, on_result, &g[1]) == 0);
     CHECK(s && aws_support_create_case(s, &good, "bad token!", on_result, &g[2]) == 0);
     CHECK(s && aws_support_describe_case(s, "", "case 1", on_result, &g[3]) == 0);
+    CHECK(s && aws_support_describe_case(s, "em\001ea", CASE, on_result, &g[4]) == 0);
     CHECK(aws_support_create_case(s, &bad, NULL, NULL, NULL) == AWS_SUPPORT_E_INVALID);
     CHECK(g[0].n == 0 && g[1].n == 0);
     run(f);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         CHECK(g[i].n == 1 && g[i].res.rc == AWS_SUPPORT_E_INVALID);
     CHECK_CONTAINS(g[0].res.message, "12 digits");
     CHECK_CONTAINS(g[1].res.message, "'emea'");
     CHECK_CONTAINS(g[2].res.message, "tracking token");
     CHECK_CONTAINS(g[3].res.message, "case-...");
+    CHECK_CONTAINS(g[4].res.message, "seller account name");
     CHECK(f->n_x == 0);
     CHECK(aws_support_new(&no_timer, NULL, fake_getenv, f, err, sizeof(err)) == NULL);
     CHECK_CONTAINS(err, "defer_at");
