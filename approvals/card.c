@@ -64,6 +64,10 @@ static void render_status(const struct request *rq, char *out, size_t outlen)
     case REQUEST_EXPIRED:
         snprintf(out, outlen, "Expired: finance did not decide in time");
         return;
+    case REQUEST_SUPPORT_CASE:
+        snprintf(out, outlen, "With AWS Support: case %s%s%s", rq->case_id,
+                 rq->case_status[0] ? ", " : "", rq->case_status);
+        return;
     }
     snprintf(out, outlen, "Unknown state");
 }
@@ -103,6 +107,7 @@ static void render_common(const struct request *rq, struct card *c)
     add_field(c, "Reason", rq->reason_code);
     add_field(c, "Note", rq->note);
     add_field(c, "Support case", rq->case_id);
+    add_field(c, "Case status", rq->case_status);
     add_field(c, "Buyer reference", rq->buyer_ref);
     add_field(c, "Next step", rq->next_step);
 }

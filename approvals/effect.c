@@ -14,6 +14,8 @@ static const char *const kind_names[EFFECT_KIND_COUNT] = {
     [EFFECT_PROVIDER_WITHDRAW] = "provider_withdraw",
     [EFFECT_PROVIDER_POLL] = "provider_poll",
     [EFFECT_TIMER] = "timer",
+    [EFFECT_SUPPORT_CREATE] = "support_create",
+    [EFFECT_SUPPORT_POLL] = "support_poll",
 };
 
 static const char *const timer_names[] = {

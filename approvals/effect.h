@@ -19,9 +19,13 @@ enum effect_kind {
     EFFECT_PROVIDER_SUBMIT,  /* cancellation or refund; idempotent by client token */
     EFFECT_PROVIDER_WITHDRAW,
     EFFECT_PROVIDER_POLL,    /* a read */
-    EFFECT_TIMER             /* at due_ms, feed EV_TIMER{timer} back to the request */
+    EFFECT_TIMER,            /* at due_ms, feed EV_TIMER{timer} back to the request */
+    EFFECT_SUPPORT_CREATE,   /* file the cancellation form as an AWS Support case. Not
+                                idempotent (the Support API has no client token): the
+                                case id is stored the moment it is known */
+    EFFECT_SUPPORT_POLL      /* read the support case's status */
 };
-#define EFFECT_KIND_COUNT (EFFECT_TIMER + 1)
+#define EFFECT_KIND_COUNT (EFFECT_SUPPORT_POLL + 1)
 
 enum request_timer {
     TIMER_NONE,
@@ -31,7 +35,7 @@ enum request_timer {
     TIMER_APPROVAL_REMINDER  /* nudge the approvers */
 };
 
-#define EFFECT_TEXT_MAX 1200
+#define EFFECT_TEXT_MAX 3000       /* Slack shows 3000 characters in a section */
 
 struct effect {
     enum effect_kind kind;

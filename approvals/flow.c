@@ -37,6 +37,11 @@ static const char *const event_names[REQUEST_EVENT_KIND_COUNT] = {
     [EV_STATUS] = "status",
     [EV_TIMER] = "timer",
     [EV_CASE_FILED] = "case_filed",
+    [EV_CASE_FILE] = "case_file",
+    [EV_CASE_OPENED] = "case_opened",
+    [EV_CASE_NO_PLAN] = "case_no_plan",
+    [EV_CASE_FILE_FAILED] = "case_file_failed",
+    [EV_CASE_STATUS] = "case_status",
 };
 
 const char *request_event_kind_name(enum request_event_kind k)
@@ -87,6 +92,7 @@ static const char *state_words(enum request_state s)
     case REQUEST_FAILED:            return "failed";
     case REQUEST_DISCARDED:         return "discarded";
     case REQUEST_EXPIRED:           return "expired";
+    case REQUEST_SUPPORT_CASE:      return "with AWS Support (a support case)";
     }
     return "in an unknown state";
 }
@@ -427,6 +433,9 @@ static int on_withdraw(const struct request *in, const struct request_event *ev,
                               ev->actor, in->provider_ref, market_words(in), ev->text);
         effect_list_push(fx, EFFECT_PROVIDER_WITHDRAW, 0);
         return REQUEST_APPLIED;
+    case REQUEST_SUPPORT_CASE:
+        return refuse(why, "state", "%s is with AWS Support (case %s); ask AWS in that case "
+                      "to stop.", in->id, in->case_id);
     case REQUEST_COMPLETED:
     case REQUEST_REJECTED:
     case REQUEST_WITHDRAWN:
@@ -498,11 +507,12 @@ static int on_submit_refused(const struct request *in, const struct request_even
     if (strcmp(ev->status_raw, "NOT_ELIGIBLE") == 0)
         effect_list_push_text(fx, EFFECT_REPLY, NULL,
                               "%s refused %s: %s <@%s>, this agreement needs the support-case "
-                              "route: file the AWS Marketplace refund/cancellation form for "
-                              "agreement %s, then record the case here with "
-                              "/cancel case %s <case-id>.",
+                              "route: I can file the AWS Marketplace refund/cancellation form "
+                              "for agreement %s as an AWS Support case with /cancel case %s "
+                              "file, or you file it and record it with /cancel case %s "
+                              "<case-id>.",
                               market_words(in), in->id, ev->text, in->requester,
-                              in->agreement.id, in->id);
+                              in->agreement.id, in->id, in->id);
     else
         effect_list_push_text(fx, EFFECT_REPLY, NULL,
                               "%s refused %s: %s Nothing was changed at the marketplace. <@%s>",
@@ -662,8 +672,16 @@ static int on_timer(const struct request *in, const struct request_event *ev,
     return REQUEST_IGNORED;
 }
 
+static int may_act_on_case(const struct request *in, const struct request_event *ev,
+                           const struct policy *pol)
+{
+    return strcmp(ev->actor, in->requester) == 0 || is_approver(pol, ev);
+}
+
+/* The requester reports a case they filed themselves (the portal form). */
 static int on_case_filed(const struct request *in, const struct request_event *ev,
-                         struct request *out, struct effect_list *fx, struct refusal *why)
+                         const struct policy *pol, int64_t now_ms, struct request *out,
+                         struct effect_list *fx, struct refusal *why)
 {
     if (!ev->text[0])
         return refuse(why, "case", "case: give the support case id, e.g. /cancel case %s "
@@ -671,10 +689,119 @@ static int on_case_filed(const struct request *in, const struct request_event *e
     if (in->state == REQUEST_DRAFT || in->state == REQUEST_DISCARDED)
         return refuse(why, "state", "%s is %s; a support case can be recorded once it is "
                       "confirmed.", in->id, state_words(in->state));
+    if (!may_act_on_case(in, ev, pol))
+        return refuse(why, "user", "Only <@%s>, who asked for %s, or a finance approver can "
+                      "record its support case.", in->requester, in->id);
     request_copy_str(out->case_id, sizeof(out->case_id), ev->text);
     effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
     effect_list_push_text(fx, EFFECT_REPLY, NULL, "Support case %s recorded for %s by <@%s>.",
                           out->case_id, in->id, ev->actor);
+    if (in->state == REQUEST_FAILED) {
+        /* The refused cancellation now lives on in that case: follow it. */
+        out->state = REQUEST_SUPPORT_CASE;
+        out->closed_ms = 0;
+        request_copy_str(out->case_status, sizeof(out->case_status), "Recorded");
+        effect_list_push(fx, EFFECT_SUPPORT_POLL, now_ms + HOUR_MS);
+    }
+    return REQUEST_APPLIED;
+}
+
+static int on_case_file(const struct request *in, const struct request_event *ev,
+                        const struct policy *pol, struct request *out,
+                        struct effect_list *fx, struct refusal *why)
+{
+    if (in->state != REQUEST_FAILED || in->kind != REQUEST_CANCEL || in->market != MARKET_AWS)
+        return refuse(why, "state", "A support case is filed for an AWS cancellation the "
+                      "self-serve API refused; %s is %s.", in->id, state_words(in->state));
+    if (in->case_filing || in->case_id[0])
+        return refuse(why, "case", "%s already has a support case%s%s.", in->id,
+                      in->case_id[0] ? ": " : " on its way", in->case_id);
+    if (!may_act_on_case(in, ev, pol))
+        return refuse(why, "user", "Only <@%s>, who asked for %s, or a finance approver can "
+                      "file its support case.", in->requester, in->id);
+    out->case_filing = 1;
+    effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                          "<@%s> asked me to file the AWS Marketplace cancellation form for "
+                          "agreement %s as an AWS Support case...", ev->actor, in->agreement.id);
+    effect_list_push(fx, EFFECT_SUPPORT_CREATE, 0);
+    return REQUEST_APPLIED;
+}
+
+static int on_case_answer(const struct request *in, const struct request_event *ev,
+                          int64_t now_ms, struct request *out, struct effect_list *fx)
+{
+    if (!in->case_filing)
+        return REQUEST_IGNORED;           /* a replayed answer */
+    out->case_filing = 0;
+    switch (ev->kind) {
+    case EV_CASE_OPENED:
+        out->state = REQUEST_SUPPORT_CASE;
+        out->closed_ms = 0;
+        request_copy_str(out->case_id, sizeof(out->case_id), ev->text);
+        request_copy_str(out->case_status, sizeof(out->case_status), "Pending");
+        effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "AWS Support case %s is open for agreement %s. I will post its "
+                              "status here (Pending, Action Required, Completed). <@%s>",
+                              out->case_id, in->agreement.id, in->requester);
+        effect_list_push(fx, EFFECT_SUPPORT_POLL, now_ms + HOUR_MS);
+        return REQUEST_APPLIED;
+    case EV_CASE_NO_PLAN:
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "<@%s> this AWS account has no Business (or higher) support "
+                              "plan, so I cannot open the case myself. Paste this into the AWS "
+                              "Marketplace refund/cancellation form, then record the case id "
+                              "here with /cancel case %s <case-id>:\n%s",
+                              in->requester, in->id, ev->text);
+        return REQUEST_APPLIED;
+    default:
+        effect_list_push_text(fx, EFFECT_REPLY, NULL, "Could not file the support case for "
+                              "%s: %s <@%s>", in->id, ev->text, in->requester);
+        return REQUEST_APPLIED;
+    }
+}
+
+static int on_case_status(const struct request *in, const struct request_event *ev,
+                          const struct policy *pol, int64_t now_ms, struct request *out,
+                          struct effect_list *fx, struct refusal *why)
+{
+    int by_user = strcmp(ev->actor, "marketplace") != 0;
+    if (in->state != REQUEST_SUPPORT_CASE) {
+        if (!by_user)
+            return REQUEST_IGNORED;
+        return refuse(why, "state", "%s has no open support case (it is %s).", in->id,
+                      state_words(in->state));
+    }
+    if (by_user && !may_act_on_case(in, ev, pol))
+        return refuse(why, "user", "Only <@%s>, who asked for %s, or a finance approver can "
+                      "close its support case.", in->requester, in->id);
+    if (strcmp(ev->status_raw, in->case_status) == 0) {
+        effect_list_push(fx, EFFECT_SUPPORT_POLL, now_ms + HOUR_MS);
+        return REQUEST_QUIET;
+    }
+    request_copy_str(out->case_status, sizeof(out->case_status), ev->status_raw);
+    effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+    if (strcmp(ev->status_raw, "Completed") == 0) {
+        close_request(out, REQUEST_COMPLETED, now_ms);
+        if (by_user)
+            effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                                  "<@%s> marked support case %s as resolved: %s is complete. "
+                                  "Check that agreement %s shows as cancelled.",
+                                  ev->actor, in->case_id, in->id, in->agreement.id);
+        else
+            effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                                  "AWS Support resolved case %s: %s is complete. Check that "
+                                  "agreement %s shows as cancelled. <@%s>",
+                                  in->case_id, in->id, in->agreement.id, in->requester);
+        push_refund_followup(in, fx);
+        return REQUEST_APPLIED;
+    }
+    effect_list_push_text(fx, EFFECT_REPLY, NULL, "Support case %s is now %s%s <@%s>",
+                          in->case_id, ev->status_raw,
+                          strcmp(ev->status_raw, "Action Required") == 0
+                              ? ": AWS is waiting for an answer in the Support Center."
+                              : ".", in->requester);
+    effect_list_push(fx, EFFECT_SUPPORT_POLL, now_ms + HOUR_MS);
     return REQUEST_APPLIED;
 }
 
@@ -704,7 +831,12 @@ int request_transition(const struct request *in, const struct request_event *ev,
         case EV_WITHDRAW_REFUSED:  rc = on_withdraw_answer(in, ev, now_ms, out, effects); break;
         case EV_STATUS:            rc = on_status(in, ev, policy, now_ms, out, effects); break;
         case EV_TIMER:             rc = on_timer(in, ev, policy, now_ms, out, effects); break;
-        case EV_CASE_FILED:        rc = on_case_filed(in, ev, out, effects, why); break;
+        case EV_CASE_FILED:        rc = on_case_filed(in, ev, policy, now_ms, out, effects, why); break;
+        case EV_CASE_FILE:         rc = on_case_file(in, ev, policy, out, effects, why); break;
+        case EV_CASE_OPENED:
+        case EV_CASE_NO_PLAN:
+        case EV_CASE_FILE_FAILED:  rc = on_case_answer(in, ev, now_ms, out, effects); break;
+        case EV_CASE_STATUS:       rc = on_case_status(in, ev, policy, now_ms, out, effects, why); break;
         case EV_CREATE:
         default:                   rc = refuse(why, "event", "Unknown event."); break;
         }

@@ -22,9 +22,14 @@ enum request_event_kind {
     EV_WITHDRAW_REFUSED,
     EV_STATUS,               /* a status read from the marketplace */
     EV_TIMER,
-    EV_CASE_FILED            /* requester reports the support case id (text) */
+    EV_CASE_FILED,           /* requester reports the support case id (text) */
+    EV_CASE_FILE,            /* requester asks the bot to file the support case */
+    EV_CASE_OPENED,          /* the Support API opened the case: text = case id */
+    EV_CASE_NO_PLAN,         /* no support plan: text = the form to paste by hand */
+    EV_CASE_FILE_FAILED,     /* the case could not be filed: text says why */
+    EV_CASE_STATUS           /* the case's status: status_raw = "Pending", ... */
 };
-#define REQUEST_EVENT_KIND_COUNT (EV_CASE_FILED + 1)
+#define REQUEST_EVENT_KIND_COUNT (EV_CASE_STATUS + 1)
 
 /* Marketplace status, normalised across providers. */
 enum market_status {

@@ -15,6 +15,7 @@ static const char *const state_names[REQUEST_STATE_COUNT] = {
     [REQUEST_FAILED] = "failed",
     [REQUEST_DISCARDED] = "discarded",
     [REQUEST_EXPIRED] = "expired",
+    [REQUEST_SUPPORT_CASE] = "support_case",
 };
 
 const char *request_state_name(enum request_state s)
@@ -52,6 +53,7 @@ int request_is_terminal(enum request_state s)
     case REQUEST_AWAITING_APPROVAL:
     case REQUEST_SUBMITTING:
     case REQUEST_SUBMITTED:
+    case REQUEST_SUPPORT_CASE:
         return 0;
     case REQUEST_COMPLETED:
     case REQUEST_REJECTED:

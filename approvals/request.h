@@ -40,9 +40,10 @@ enum request_state {
     REQUEST_BUYER_REJECTED,     /* buyer declined the cancellation */
     REQUEST_FAILED,             /* marketplace refused or validation failed */
     REQUEST_DISCARDED,          /* requester discarded the draft */
-    REQUEST_EXPIRED             /* finance never answered */
+    REQUEST_EXPIRED,            /* finance never answered */
+    REQUEST_SUPPORT_CASE        /* self-serve refused; an AWS Support case carries it */
 };
-#define REQUEST_STATE_COUNT (REQUEST_EXPIRED + 1)
+#define REQUEST_STATE_COUNT (REQUEST_SUPPORT_CASE + 1)
 
 /* What the marketplace told us about the agreement at look-up: shown to the
  * requester to verify before anything irreversible happens. */
@@ -108,6 +109,8 @@ struct request {
     int reminders_sent;
     int polls_unchanged;                /* drives the poll back-off */
     int withdrawing;                    /* withdrawal sent to the marketplace, not answered */
+    int case_filing;                    /* the support case is being filed */
+    char case_status[24];               /* "Pending", "Action Required", "Completed" */
 };
 
 const char *request_state_name(enum request_state s);       /* "awaiting_approval" */

@@ -291,8 +291,17 @@ void bot_on_command(struct bot *b, const char *user, const char *channel, const 
                              NULL);
         break;
     case CMD_CASE:
-        bot_apply_user_event(b, c->request_id, EV_CASE_FILED, user, channel, "command",
-                             c->case_id, NULL);
+        /* "file" and "resolved" are words, never AWS case ids (those are numbers or
+         * case-...): ask the bot to file the case, or close one followed by hand. */
+        if (strcmp(c->case_id, "file") == 0)
+            bot_apply_user_event(b, c->request_id, EV_CASE_FILE, user, channel, "command",
+                                 "", NULL);
+        else if (strcmp(c->case_id, "resolved") == 0)
+            bot_apply_user_event(b, c->request_id, EV_CASE_STATUS, user, channel, "command",
+                                 "Completed", NULL);
+        else
+            bot_apply_user_event(b, c->request_id, EV_CASE_FILED, user, channel, "command",
+                                 c->case_id, NULL);
         break;
     }
 out:

@@ -13,6 +13,7 @@
 #include "bot/backoff.h"
 #include "bot/log.h"
 #include "approvals/card.h"
+#include "approvals/format.h"
 
 #define CLAIM_BATCH 32
 #define LEASE_MS (5 * 60 * 1000)
@@ -171,6 +172,110 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
     run_finish(run, res->rc == PROVIDER_OK ? "ok" : why);
 }
 
+/* ---- the support-case route ---- */
+
+static void case_input_from(const struct request *rq, int64_t now_ms,
+                            struct aws_support_case_input *in)
+{
+    char today[40];
+    memset(in, 0, sizeof(*in));
+    request_copy_str(in->account, sizeof(in->account), rq->account);
+    request_copy_str(in->agreement_id, sizeof(in->agreement_id), rq->agreement.id);
+    request_copy_str(in->subscriber_account, sizeof(in->subscriber_account),
+                     rq->agreement.buyer_account);
+    /* The AWS provider shows the product as "prod-x (SaaSProduct)"; the form wants the
+     * id alone, and a name without an id is left for AWS to look up by agreement. */
+    if (strncmp(rq->agreement.product, "prod-", 5) == 0)
+        snprintf(in->product_id, sizeof(in->product_id), "%.*s",
+                 (int)strcspn(rq->agreement.product, " "), rq->agreement.product);
+    else
+        request_copy_str(in->product_id, sizeof(in->product_id), "unknown");
+    request_copy_str(in->offer_id, sizeof(in->offer_id), rq->agreement.offer_id);
+    snprintf(in->billing_period, sizeof(in->billing_period), "%s to %s",
+             rq->agreement.start_date[0] ? rq->agreement.start_date : "?",
+             rq->agreement.end_date[0] ? rq->agreement.end_date : "?");
+    request_copy_str(in->invoice_id, sizeof(in->invoice_id), rq->invoice_id);
+    format_time_iso(today, sizeof(today), now_ms);
+    snprintf(in->effective_date, sizeof(in->effective_date), "%.10s", today);
+    /* The reason code, then as much of the note as fits (the form's field is finite). */
+    request_copy_str(in->reason, sizeof(in->reason), rq->reason_code);
+    if (strlen(in->reason) + 2 < sizeof(in->reason)) {
+        strcat(in->reason, ": ");
+        request_copy_str(in->reason + strlen(in->reason), sizeof(in->reason) - strlen(in->reason),
+                         rq->note);
+    }
+    request_copy_str(in->case_id, sizeof(in->case_id), rq->case_id);
+    request_copy_str(in->buyer_ref, sizeof(in->buyer_ref), rq->buyer_ref);
+    request_copy_str(in->next_step, sizeof(in->next_step), rq->next_step);
+    request_copy_str(in->requester, sizeof(in->requester), rq->requester);
+    request_copy_str(in->request_id, sizeof(in->request_id), rq->id);
+}
+
+static void apply_case_event(struct effect_run *run, enum request_event_kind kind,
+                             const char *text, const char *status_raw)
+{
+    struct request_event *ev = calloc(1, sizeof(*ev));
+    if (!ev)
+        abort();
+    ev->kind = kind;
+    request_copy_str(ev->actor, sizeof(ev->actor), "marketplace");
+    request_copy_str(ev->via, sizeof(ev->via), "support");
+    request_copy_str(ev->text, sizeof(ev->text), text);
+    request_copy_str(ev->status_raw, sizeof(ev->status_raw), status_raw);
+    apply_market_event(run, ev);
+    free(ev);
+}
+
+/* Without the Support API (no plan, or the simulated marketplace): the form text. */
+static void case_form_instead(struct effect_run *run, const struct request *rq)
+{
+    struct aws_support_case_input *in = malloc(sizeof(*in));
+    char *form = malloc(AWS_SUPPORT_BODY_MAX), why[300];
+    if (!in || !form)
+        abort();
+    case_input_from(rq, bot_now_ms(run->bot), in);
+    if (aws_support_input_check(in, why, sizeof(why)) != 0 ||
+        aws_support_form_text(in, form, AWS_SUPPORT_BODY_MAX) != 0)
+        snprintf(form, AWS_SUPPORT_BODY_MAX, "(the form could not be filled in: %s)", why);
+    apply_case_event(run, EV_CASE_NO_PLAN, form, "");
+    free(in);
+    free(form);
+}
+
+static void on_case_created(void *ud, const struct aws_support_result *r)
+{
+    struct effect_run *run = ud;
+    struct request *rq = malloc(sizeof(*rq));
+    if (!rq)
+        abort();
+    if (r->rc == AWS_SUPPORT_OK)
+        apply_case_event(run, EV_CASE_OPENED, r->case_id, "");
+    else if (r->rc == AWS_SUPPORT_E_NO_PLAN &&
+             store_load_request(run->bot->store, run->request_id, rq) == STORE_OK)
+        case_form_instead(run, rq);
+    else
+        apply_case_event(run, EV_CASE_FILE_FAILED,
+                         r->message[0] ? r->message : aws_support_rc_text(r->rc), "");
+    free(rq);
+    run_finish(run, r->rc == AWS_SUPPORT_OK ? "ok" : aws_support_rc_text(r->rc));
+}
+
+static void on_case_described(void *ud, const struct aws_support_result *r)
+{
+    struct effect_run *run = ud;
+    if (r->rc == AWS_SUPPORT_E_THROTTLED || r->rc == AWS_SUPPORT_E_UNAVAILABLE) {
+        run_retry(run, aws_support_rc_text(r->rc));
+        return;
+    }
+    if (r->rc == AWS_SUPPORT_OK)
+        apply_case_event(run, EV_CASE_STATUS, "", aws_support_status_name(r->status));
+    else   /* not visible to the API (filed in the portal), no plan, no permission */
+        log_warn("%s: cannot follow the support case (%s); close it by hand with "
+                 "/cancel case %s resolved", run->request_id, aws_support_rc_text(r->rc),
+                 run->request_id);
+    run_finish(run, r->rc == AWS_SUPPORT_OK ? "ok" : aws_support_rc_text(r->rc));
+}
+
 static void provider_ref_from(const struct request *rq, struct provider_ref *ref)
 {
     memset(ref, 0, sizeof(*ref));
@@ -280,6 +385,31 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
     case EFFECT_PROVIDER_POLL:
         provider_ref_from(rq, &ref);
         rc = provider_poll(bot_provider(b, rq->market), &ref, on_provider_answer, run);
+        break;
+    case EFFECT_SUPPORT_CREATE:
+        if (!b->support) {
+            case_form_instead(run, rq);
+            run_finish(run, "form text");
+            goto out;
+        }
+        {
+            struct aws_support_case_input *in = malloc(sizeof(*in));
+            char token[80];
+            if (!in)
+                abort();
+            case_input_from(rq, bot_now_ms(b), in);
+            snprintf(token, sizeof(token), "cancelbot-%s", rq->id);
+            rc = aws_support_create_case(b->support, in, token, on_case_created, run);
+            free(in);
+        }
+        break;
+    case EFFECT_SUPPORT_POLL:
+        if (!b->support) {
+            run_finish(run, "no support api");
+            goto out;
+        }
+        rc = aws_support_describe_case(b->support, rq->account, rq->case_id, on_case_described,
+                                       run);
         break;
     case EFFECT_TIMER:
         memset(&ev, 0, sizeof(ev));

@@ -93,6 +93,9 @@ static struct provider *open_provider(struct bot *b, const char *which, const ch
                 : azure_provider_new(&env, cfg, NULL, NULL, why, sizeof(why));
         if (!p)
             snprintf(err, errlen, "providers.%s: %s", which, why[0] ? why : "could not start");
+        /* The support-case route uses the same seller accounts. */
+        else if (aws && !(b->support = aws_support_new(&env, cfg, NULL, NULL, why, sizeof(why))))
+            log_warn("AWS Support API unavailable (%s): support cases get the form text", why);
         free(cfg);
         return p;
     }
@@ -181,6 +184,7 @@ void bot_close(struct bot *b)
         for (int i = 0; i < 100 && loop_has_pending(b->loop); i++)
             loop_run_pending(b->loop);
     }
+    aws_support_free(b->support);
     if (b->azure != b->aws)
         provider_free(b->azure);
     provider_free(b->aws);
@@ -305,6 +309,8 @@ void bot_apply_user_event(struct bot *b, const char *id, enum request_event_kind
         abort();
     if (bot_load_for_user(b, id, user, channel, rq) == 0) {
         event_init(ev, kind, user, via, text);
+        if (kind == EV_CASE_STATUS)
+            request_copy_str(ev->status_raw, sizeof(ev->status_raw), text);
         if (b->in_approver_group && b->policy.approver_group[0])
             ev->actor_in_approver_group = b->in_approver_group(b->group_ud, user);
         bot_apply(b, rq, ev, dedup_key, channel);

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include "bot/runtime.h"
+#include "providers/aws_support.h"
 
 #define BOT_MAX_IN_FLIGHT 64
 
@@ -16,6 +17,7 @@ struct bot {
     struct http_client *http;            /* borrowed; NULL: sim providers only */
     struct provider *aws;
     struct provider *azure;              /* may equal aws (one simulated market) */
+    struct aws_support *support;         /* AWS Support API; NULL with the sim */
     uint64_t rng;                        /* jitter for retry back-off */
     /* Requests with an effect under way: their next effect waits, so a thread reply
      * never overtakes the card it hangs off. */

@@ -696,6 +696,62 @@ static void test_case_id_required_and_not_on_drafts(void)
     CHECK_STR(why.field, "case");
 }
 
+static struct request refused_private_offer(void)
+{
+    struct request rq = awaiting(MARKET_AWS, REQUEST_CANCEL);
+    struct request_event ev = event(EV_SUBMIT_REFUSED, "marketplace", "Private offer.");
+    struct effect_list fx;
+    struct refusal why;
+    strcpy(ev.status_raw, "NOT_ELIGIBLE");
+    step(&rq, event(EV_APPROVE, "U0FIN1", NULL), T0, &fx, &why);
+    step(&rq, ev, T0, &fx, &why);
+    return rq;
+}
+
+static void test_support_case_is_filed_once_and_followed(void)
+{
+    struct request rq = refused_private_offer();
+    struct request_event opened = event(EV_CASE_OPENED, "marketplace", "case-1-abc");
+    struct request_event st = event(EV_CASE_STATUS, "marketplace", NULL);
+    struct effect_list fx;
+    struct refusal why;
+    CHECK(step(&rq, event(EV_CASE_FILE, "U0BOB", ""), T0, &fx, &why) == REQUEST_REFUSED);
+    CHECK(step(&rq, event(EV_CASE_FILE, "U0ALICE", ""), T0, &fx, &why) == REQUEST_APPLIED);
+    CHECK(count(&fx, EFFECT_SUPPORT_CREATE) == 1);
+    CHECK(step(&rq, event(EV_CASE_FILE, "U0ALICE", ""), T0, &fx, &why) == REQUEST_REFUSED);
+    CHECK(step(&rq, opened, T0 + 5, &fx, &why) == REQUEST_APPLIED);
+    CHECK(rq.state == REQUEST_SUPPORT_CASE);
+    CHECK_STR(rq.case_id, "case-1-abc");
+    CHECK(find(&fx, EFFECT_SUPPORT_POLL, 0)->due_ms == T0 + 5 + HOUR);
+    CHECK(step(&rq, opened, T0, &fx, &why) == REQUEST_IGNORED);   /* replayed answer */
+    strcpy(st.status_raw, "Pending");
+    CHECK(step(&rq, st, T0, &fx, &why) == REQUEST_QUIET);
+    strcpy(st.status_raw, "Action Required");
+    CHECK(step(&rq, st, T0, &fx, &why) == REQUEST_APPLIED);
+    CHECK_CONTAINS(find(&fx, EFFECT_REPLY, 0)->text, "waiting for an answer");
+    CHECK(step(&rq, event(EV_WITHDRAW, "U0ALICE", "stop"), T0, &fx, &why) == REQUEST_REFUSED);
+    strcpy(st.status_raw, "Completed");
+    CHECK(step(&rq, st, T0 + 9, &fx, &why) == REQUEST_APPLIED);
+    CHECK(rq.state == REQUEST_COMPLETED && rq.closed_ms == T0 + 9);
+    CHECK_CONTAINS(find(&fx, EFFECT_REPLY, 1)->text, "not a refund");
+}
+
+static void test_without_a_support_plan_the_form_goes_to_the_requester(void)
+{
+    struct request rq = refused_private_offer();
+    struct effect_list fx;
+    struct refusal why;
+    step(&rq, event(EV_CASE_FILE, "U0ALICE", ""), T0, &fx, &why);
+    CHECK(step(&rq, event(EV_CASE_NO_PLAN, "marketplace", "Subject: the form"), T0, &fx, &why) ==
+          REQUEST_APPLIED);
+    CHECK(rq.state == REQUEST_FAILED && !rq.case_filing);
+    CHECK_CONTAINS(find(&fx, EFFECT_REPLY, 0)->text, "Subject: the form");
+    CHECK(step(&rq, event(EV_CASE_FILED, "U0ALICE", "171234"), T0, &fx, &why) == REQUEST_APPLIED);
+    CHECK(rq.state == REQUEST_SUPPORT_CASE);
+    CHECK(step(&rq, event(EV_CASE_STATUS, "U0BOB", "Completed"), T0, &fx, &why) ==
+          REQUEST_REFUSED);
+}
+
 static void test_refusal_leaves_output_equal_to_input(void)
 {
     struct request rq = awaiting(MARKET_AWS, REQUEST_CANCEL), out;
@@ -793,6 +849,8 @@ int main(void)
     RUN(test_expiry_timer_after_approval_is_ignored);
     RUN(test_approval_reminder_nudges_finance_and_reschedules_before_expiry);
     RUN(test_case_id_required_and_not_on_drafts);
+    RUN(test_support_case_is_filed_once_and_followed);
+    RUN(test_without_a_support_plan_the_form_goes_to_the_requester);
     RUN(test_refusal_leaves_output_equal_to_input);
     RUN(test_card_shows_buttons_only_while_finance_decides);
     RUN(test_format_money_and_time);
