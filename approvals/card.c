@@ -42,6 +42,7 @@ static void render_status(const struct request *rq, char *out, size_t outlen)
         return;
     case REQUEST_COMPLETED:
         snprintf(out, outlen, "Completed%s", rq->kind == REQUEST_REFUND ? ": refund issued"
+                 : rq->kind == REQUEST_SUSPEND ? ": subscription suspended"
                  : rq->market == MARKET_AZURE ? ": entitlement inactive"
                  : ": agreement cancelled");
         return;
@@ -78,10 +79,14 @@ static void render_common(const struct request *rq, struct card *c)
     char buf[600];
     memset(c, 0, sizeof(*c));
     request_copy_str(c->request_id, sizeof(c->request_id), rq->id);
-    snprintf(c->title, sizeof(c->title), "%s · %s %s %s %s", rq->id,
-             rq->kind == REQUEST_REFUND ? "Refund against" : "Cancel",
-             rq->market == MARKET_AZURE ? "Azure" : "AWS",
-             rq->market == MARKET_AZURE ? "entitlement" : "agreement", a->id);
+    if (rq->kind == REQUEST_SUSPEND)
+        snprintf(c->title, sizeof(c->title), "%s · Suspend Azure subscription %s", rq->id,
+                 a->subscription_id);
+    else
+        snprintf(c->title, sizeof(c->title), "%s · %s %s %s %s", rq->id,
+                 rq->kind == REQUEST_REFUND ? "Refund against" : "Cancel",
+                 rq->market == MARKET_AZURE ? "Azure" : "AWS",
+                 rq->market == MARKET_AZURE ? "entitlement" : "agreement", a->id);
     render_status(rq, c->status, sizeof(c->status));
     snprintf(buf, sizeof(buf), "<@%s>", rq->requester);
     add_field(c, "Requested by", buf);

@@ -222,12 +222,20 @@ static int on_create(const struct request_event *ev, const struct policy *pol, i
     out->state = REQUEST_DRAFT;
     out->created_ms = now_ms;
     out->n_approvals = 0;
-    effect_list_push_text(fx, EFFECT_CONFIRM_PROMPT, out->requester,
-                          "Please verify this %s before it goes to finance. %s cannot be "
-                          "undone once submitted: undoing it means a new offer and a new "
-                          "agreement. Confirm %s or Discard it.",
-                          target_words(out),
-                          out->kind == REQUEST_REFUND ? "A refund" : "A cancellation", out->id);
+    if (out->kind == REQUEST_SUSPEND)
+        effect_list_push_text(fx, EFFECT_CONFIRM_PROMPT, out->requester,
+                              "Please verify this subscription before it goes to finance: "
+                              "suspending it stops the customer's Azure services until "
+                              "Partner Center reactivates it. Confirm %s or Discard it.",
+                              out->id);
+    else
+        effect_list_push_text(fx, EFFECT_CONFIRM_PROMPT, out->requester,
+                              "Please verify this %s before it goes to finance. %s cannot be "
+                              "undone once submitted: undoing it means a new offer and a new "
+                              "agreement. Confirm %s or Discard it.",
+                              target_words(out),
+                              out->kind == REQUEST_REFUND ? "A refund" : "A cancellation",
+                              out->id);
     return REQUEST_APPLIED;
 }
 
@@ -290,7 +298,8 @@ static int on_discard(const struct request *in, const struct request_event *ev, 
 static void push_submit_notice(const struct request *out, struct effect_list *fx)
 {
     effect_list_push_text(fx, EFFECT_REPLY, NULL, "Approvals complete. Submitting %s to %s...",
-                          out->kind == REQUEST_REFUND ? "the refund" : "the cancellation",
+                          out->kind == REQUEST_REFUND ? "the refund"
+                          : out->kind == REQUEST_SUSPEND ? "the suspension" : "the cancellation",
                           market_words(out));
     effect_list_push(fx, EFFECT_PROVIDER_SUBMIT, 0);
 }
@@ -463,6 +472,17 @@ static int on_submit_accepted(const struct request *in, const struct request_eve
     request_copy_str(out->provider_ref, sizeof(out->provider_ref), ev->ref);
     request_copy_str(out->provider_status, sizeof(out->provider_status), ev->status_raw);
     effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+    if (in->kind == REQUEST_SUSPEND) {
+        /* Suspension takes effect with the answer: nothing to follow. */
+        close_request(out, REQUEST_COMPLETED, now_ms);
+        effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                              "Partner Center suspended subscription %s of customer %s. "
+                              "%s is complete; reactivate it in Partner Center when the "
+                              "customer is safe again. <@%s>",
+                              in->agreement.subscription_id, in->agreement.buyer_account,
+                              in->id, in->requester);
+        return REQUEST_APPLIED;
+    }
     if (in->kind == REQUEST_REFUND) {
         format_money(amount, sizeof(amount), in->refund_cents, in->refund_currency);
         effect_list_push_text(fx, EFFECT_REPLY, NULL,

@@ -38,7 +38,12 @@ int request_state_from_name(const char *name, enum request_state *out)
 
 const char *request_kind_name(enum request_kind k)
 {
-    return k == REQUEST_REFUND ? "refund" : "cancel";
+    switch (k) {
+    case REQUEST_CANCEL:  return "cancel";
+    case REQUEST_REFUND:  return "refund";
+    case REQUEST_SUSPEND: return "suspend";
+    }
+    return "cancel";
 }
 
 const char *request_market_name(enum request_market m)

@@ -21,7 +21,8 @@
 
 enum request_kind {
     REQUEST_CANCEL,             /* CR-n: cancel an agreement / entitlement */
-    REQUEST_REFUND              /* RF-n: billing adjustment; agreement stays active */
+    REQUEST_REFUND,             /* RF-n: billing adjustment; agreement stays active */
+    REQUEST_SUSPEND             /* SU-n: Azure subscription suspended, not cancelled */
 };
 
 enum request_market {

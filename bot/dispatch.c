@@ -38,7 +38,8 @@ static void draft_from_cmd(const struct lookup_ctx *ctx, const struct agreement 
 {
     const struct cmd *c = &ctx->cmd;
     memset(d, 0, sizeof(*d));
-    d->kind = c->verb == CMD_REFUND ? REQUEST_REFUND : REQUEST_CANCEL;
+    d->kind = c->verb == CMD_REFUND ? REQUEST_REFUND
+            : c->verb == CMD_SUSPEND ? REQUEST_SUSPEND : REQUEST_CANCEL;
     d->market = c->market;
     request_copy_str(d->account, sizeof(d->account), c->account);
     request_copy_str(d->requester, sizeof(d->requester), ctx->user);
@@ -264,6 +265,7 @@ void bot_on_command(struct bot *b, const char *user, const char *channel, const 
         break;
     case CMD_CANCEL:
     case CMD_REFUND:
+    case CMD_SUSPEND:
     case CMD_SEARCH:
         if (!policy_allows_channel(&b->policy, channel)) {
             bot_tell(b, channel, user, "channel: requests are taken only in the configured "

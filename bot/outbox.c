@@ -314,7 +314,11 @@ static int start_submit(struct effect_run *run, const struct request *rq)
     request_copy_str(s->invoice_id, sizeof(s->invoice_id), rq->invoice_id);
     s->amount_cents = rq->refund_cents;
     request_copy_str(s->currency, sizeof(s->currency), rq->refund_currency);
-    rc = provider_submit(bot_provider(run->bot, rq->market), s, on_provider_answer, run);
+    if (rq->kind == REQUEST_SUSPEND)
+        rc = provider_suspend(bot_provider(run->bot, rq->market), &s->target,
+                              on_provider_answer, run);
+    else
+        rc = provider_submit(bot_provider(run->bot, rq->market), s, on_provider_answer, run);
     free(s);
     return rc;
 }

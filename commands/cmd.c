@@ -41,12 +41,12 @@
 #define SYNTAX_REFUND_AWS                                                         \
     "/refund aws <agreement-id> invoice=<id> amount=<120.00> currency=<USD> "     \
     "reason=<code> note=\"<specific note>\"" OPTIONAL_CONTEXT
-#define SYNTAX_STATUS "/cancel status <CR-n|RF-n>"
+#define SYNTAX_STATUS "/cancel status <CR-n|RF-n|SU-n>"
 #define SYNTAX_LIST "/cancel list [mine|pending|open|all]"
-#define SYNTAX_WITHDRAW "/cancel withdraw <CR-n|RF-n> note=\"<why>\""
+#define SYNTAX_WITHDRAW "/cancel withdraw <CR-n|RF-n|SU-n> note=\"<why>\""
 #define SYNTAX_CASE "/cancel case <CR-n|RF-n> <case-id>"
 #define SYNTAX_EXPORT "/cancel export [since=YYYY-MM-DD]"
-#define SUBCOMMANDS "aws, azure, status, list, withdraw, case, export or help"
+#define SUBCOMMANDS "aws, azure, suspend, status, list, withdraw, case, export or help"
 
 enum field {
     F_AGREEMENT, F_BUYER, F_OFFER, F_CUSTOMER, F_SUBSCRIPTION, F_ENTITLEMENT,
@@ -102,7 +102,8 @@ static const struct field_info {
     [F_CURRENCY] = {"currency", "a currency", "Use a 3-letter ISO 4217 code", "currency=USD"},
     [F_SINCE] = {"since", "a date", "Use a real date written YYYY-MM-DD", "since=2026-01-01"},
     [F_REQUEST] = {"request", "a request id",
-        "Use CR-<n> for a cancellation or RF-<n> for a refund", "/cancel status CR-7"},
+        "Use CR-<n> for a cancellation, RF-<n> for a refund or SU-<n> for a suspension",
+        "/cancel status CR-7"},
     [F_SCOPE] = {"scope", "a list scope", "Use mine, pending, open or all",
         "/cancel list pending"},
     [F_MARKET] = {"market", "a marketplace", "Use aws or azure",
@@ -421,7 +422,7 @@ static int parse_request_id(const char *s, char out[REQUEST_ID_MAX])
     if (strlen(s) < 4 || s[2] != '-')
         return -1;
     char a = to_upper(s[0]), b = to_upper(s[1]);
-    if (!((a == 'C' && b == 'R') || (a == 'R' && b == 'F')))
+    if (!((a == 'C' && b == 'R') || (a == 'R' && b == 'F') || (a == 'S' && b == 'U')))
         return -1;
     const char *d = s + 3;
     if (strlen(d) > 9)
@@ -871,6 +872,24 @@ int cmd_parse(const char *command, const char *text, struct cmd *out, struct cmd
     }
     if (strcmp(word, "case") == 0)
         return parse_form(&ps, 1, &form_case);
+    /* Suspension is Partner Center's other action: same fields as an Azure
+     * cancellation, its own request type and its own approvals. */
+    if (strcmp(word, "suspend") == 0 && !refund) {
+        char market[8] = "";
+        if (tk.n > 1 && !tk.v[1].key)
+            cmd_tok_copy(&tk.v[1], market, sizeof market);
+        for (char *p = market; *p; p++)
+            *p = to_lower(*p);
+        if (strcmp(market, "azure") != 0)
+            return refuse(err, "market", "market: only Azure subscriptions can be suspended "
+                          "(e.g. /cancel suspend azure customer=<guid> subscription=<guid> "
+                          "entitlement=<id> reason=compromise note=\"...\").");
+        out->market = MARKET_AZURE;
+        if (parse_form(&ps, 2, &form_cancel_azure) != 0)
+            return -1;
+        out->verb = CMD_SUSPEND;
+        return 0;
+    }
     if (strcmp(word, "export") == 0)
         return parse_form(&ps, 1, &form_export);
 
@@ -899,6 +918,9 @@ static const char help_text[] =
     "    list the matching agreements to pick from; only an agreement id names exactly one\n"
     SYNTAX_CANCEL_AZURE "\n"
     "    Azure cancellations are only for compromise or abuse\n"
+    "/cancel suspend azure customer=<guid> subscription=<guid> entitlement=<id> "
+    "reason=compromise note=\"...\"\n"
+    "    suspend the Azure subscription instead of cancelling it (same approvals; SU-n)\n"
     SYNTAX_REFUND_AWS "\n"
     "    refunds are AWS-only for now\n"
     SYNTAX_STATUS "\n"

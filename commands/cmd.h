@@ -17,7 +17,8 @@ enum cmd_verb {
     CMD_LIST,          /* /cancel list [mine|pending|open|all] */
     CMD_WITHDRAW,      /* /cancel withdraw CR-7 note="..." */
     CMD_EXPORT,        /* /cancel export [since=2026-01-01] */
-    CMD_CASE           /* /cancel case CR-7 <case-id> : record a support case id */
+    CMD_CASE,          /* /cancel case CR-7 <case-id> : record a support case id */
+    CMD_SUSPEND        /* /cancel suspend azure customer=... (Azure: suspend, not cancel) */
 };
 
 enum cmd_list_scope { CMD_LIST_MINE, CMD_LIST_PENDING, CMD_LIST_OPEN, CMD_LIST_ALL };

@@ -781,6 +781,7 @@ const struct provider_ops azure_provider_ops = {
     .submit = azure_submit,
     .poll = azure_poll,
     .withdraw = NULL,                    /* Partner Center has no undo */
+    .suspend = azure_suspend,
 };
 
 /* The same table without init, so that azure_provider_new can run setup itself with

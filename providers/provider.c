@@ -64,6 +64,12 @@ int provider_withdraw(struct provider *p, const struct provider_ref *r, const ch
     return p->ops->withdraw ? p->ops->withdraw(p, r, why, cb, ud) : PROVIDER_E_UNSUPPORTED;
 }
 
+int provider_suspend(struct provider *p, const struct provider_target *t, provider_cb cb,
+                     void *ud)
+{
+    return p->ops->suspend ? p->ops->suspend(p, t, cb, ud) : PROVIDER_E_UNSUPPORTED;
+}
+
 const char *provider_rc_text(enum provider_rc rc)
 {
     switch (rc) {               /* no default: -Wswitch names the case we forgot */

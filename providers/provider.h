@@ -95,6 +95,8 @@ struct provider_ops {
     int (*poll)(struct provider *, const struct provider_ref *, provider_cb, void *ud);
     int (*withdraw)(struct provider *, const struct provider_ref *, const char *why,
                     provider_cb, void *ud);              /* may be NULL */
+    /* Azure: suspend the subscription instead of cancelling it. May be NULL. */
+    int (*suspend)(struct provider *, const struct provider_target *, provider_cb, void *ud);
 };
 
 struct provider {
@@ -115,6 +117,9 @@ int provider_submit(struct provider *p, const struct provider_submission *s, pro
 int provider_poll(struct provider *p, const struct provider_ref *r, provider_cb cb, void *ud);
 int provider_withdraw(struct provider *p, const struct provider_ref *r, const char *why,
                       provider_cb cb, void *ud);
+
+int provider_suspend(struct provider *p, const struct provider_target *t, provider_cb cb,
+                     void *ud);
 
 /* One sentence per code, for the thread and the record. */
 const char *provider_rc_text(enum provider_rc rc);

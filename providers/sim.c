@@ -126,6 +126,24 @@ static int sim_withdraw(struct provider *p, const struct provider_ref *r, const 
     return 0;
 }
 
+/* Suspension in the simulated market: checks the entitlement exists (as a look-up
+ * does) and answers at once; suspended subscriptions are not modelled further. */
+static int sim_suspend(struct provider *p, const struct provider_target *t, provider_cb cb,
+                       void *ud)
+{
+    struct provider_result res;
+    if (!cb || !t)
+        return PROVIDER_E_INVALID;
+    if (sim_market_lookup(market(p), t, now(p), &res) == PROVIDER_OK) {
+        res.n_matches = 0;
+        res.status = MSTATUS_APPROVED;
+        snprintf(res.status_raw, sizeof(res.status_raw), "suspended");
+        snprintf(res.ref, sizeof(res.ref), "%s/%s", t->customer_id, t->subscription_id);
+    }
+    p->env.defer(p->env.loop, cb, ud, &res);
+    return 0;
+}
+
 const struct provider_ops sim_provider_ops = {
     .name = "sim",
     .priv_size = sizeof(struct sim_priv),
@@ -136,6 +154,7 @@ const struct provider_ops sim_provider_ops = {
     .submit = sim_submit,
     .poll = sim_poll,
     .withdraw = sim_withdraw,
+    .suspend = sim_suspend,
 };
 
 struct sim_market *sim_provider_market(struct provider *p)

@@ -235,6 +235,8 @@ static int decode_enums(const json_t *obj, struct request *rq, const char **bad)
             rq->kind = REQUEST_REFUND;
         else if (name && strcmp(name, request_kind_name(REQUEST_CANCEL)) == 0)
             rq->kind = REQUEST_CANCEL;
+        else if (name && strcmp(name, request_kind_name(REQUEST_SUSPEND)) == 0)
+            rq->kind = REQUEST_SUSPEND;
         else
             return -1;
     }

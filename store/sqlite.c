@@ -281,7 +281,7 @@ int store_next_request_id(struct store *s, enum request_kind kind, char out[REQU
 {
     /* One statement, so its own transaction: the increment and the read cannot be
      * split by another process taking the same number. */
-    const char *prefix = kind == REQUEST_REFUND ? "RF" : "CR";
+    const char *prefix = kind == REQUEST_REFUND ? "RF" : kind == REQUEST_SUSPEND ? "SU" : "CR";
     sqlite3_stmt *st = NULL;
     long long n = 0;
     int rc, n_len;

@@ -32,4 +32,21 @@ expect "GUID"
 expect "compromise"
 expect "Could not look up ent-9999"
 expect_not "posted card CR-2"
+# Suspension is its own request type (SU-n) with the same approvals.
+shell <<'IN'
+/cancel suspend azure customer=3f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b subscription=9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789 entitlement=ent-0001 reason=compromise note="Subscription compromised: crypto mining seen in eastus"
+click SU-1 confirm
+click SU-1 approve
+as U0FIN2
+click SU-1 approve
+/cancel suspend aws agmt-1a2b3c4d5e6f7g8h9i0j reason=replacing note="Replacing with private offer offer-9x8y"
+/cancel help
+IN
+expect "SU-1 · Suspend Azure subscription 9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789"
+expect "suspending it stops the customer's Azure services"
+expect "You cannot approve your own request SU-1"
+expect "Partner Center suspended subscription 9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789"
+expect "Completed: subscription suspended"
+expect "market: only Azure subscriptions can be suspended"
+expect "suspend the Azure subscription instead of cancelling it" "said in /cancel help"
 finish

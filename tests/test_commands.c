@@ -593,6 +593,19 @@ static void test_cancel_azure_reads_every_field(void)
     CHECK_STR(c.account, "tenant2");
 }
 
+static void test_suspend_is_an_azure_action_of_its_own(void)
+{
+    struct cmd c;
+    PARSES("/cancel", "suspend azure " AZURE_OK, &c);
+    CHECK(c.verb == CMD_SUSPEND);
+    CHECK(c.market == MARKET_AZURE);
+    CHECK_STR(c.customer_id, CUST);
+    REFUSES("/cancel", "suspend aws " AGMT " reason=replacing " NOTE, "market", "only Azure");
+    REFUSES("/refund", "suspend azure " AZURE_OK, "subcommand", "suspend");
+    PARSES("/cancel", "status su-12", &c);
+    CHECK_STR(c.request_id, "SU-12");
+}
+
 static void test_azure_guids_any_case_stored_lower(void)
 {
     struct cmd c;
@@ -805,7 +818,7 @@ static void test_request_id_format(void)
     char text[64];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, "status %s", bad[i]);
-        REFUSES("/cancel", text, "request", "CR-<n> for a cancellation or RF-<n> for a refund");
+        REFUSES("/cancel", text, "request", "CR-<n> for a cancellation, RF-<n> for a refund or SU-<n> for a suspension");
     }
 }
 
@@ -947,6 +960,7 @@ static void test_help_says_a_cancellation_is_not_a_refund(void)
 int main(void)
 {
     RUN(test_blank_text_opens_the_form);
+    RUN(test_suspend_is_an_azure_action_of_its_own);
     RUN(test_help_under_both_commands);
     RUN(test_only_cancel_and_refund_are_commands);
     RUN(test_cancel_aws_reads_every_field);

@@ -752,6 +752,22 @@ static void test_without_a_support_plan_the_form_goes_to_the_requester(void)
           REQUEST_REFUSED);
 }
 
+static void test_suspension_completes_when_partner_center_answers(void)
+{
+    struct request rq = awaiting(MARKET_AZURE, REQUEST_SUSPEND);
+    struct request_event ev = event(EV_SUBMIT_ACCEPTED, "marketplace", NULL);
+    struct effect_list fx;
+    struct refusal why;
+    step(&rq, event(EV_APPROVE, "U0FIN1", NULL), T0, &fx, &why);
+    CHECK(rq.state == REQUEST_SUBMITTING);
+    CHECK_CONTAINS(find(&fx, EFFECT_REPLY, 1)->text, "the suspension");
+    strcpy(ev.ref, "cust/sub");
+    CHECK(step(&rq, ev, T0 + 3, &fx, &why) == REQUEST_APPLIED);
+    CHECK(rq.state == REQUEST_COMPLETED && rq.closed_ms == T0 + 3);
+    CHECK(count(&fx, EFFECT_PROVIDER_POLL) == 0);
+    CHECK_CONTAINS(find(&fx, EFFECT_REPLY, 0)->text, "suspended subscription");
+}
+
 static void test_refusal_leaves_output_equal_to_input(void)
 {
     struct request rq = awaiting(MARKET_AWS, REQUEST_CANCEL), out;
@@ -851,6 +867,7 @@ int main(void)
     RUN(test_case_id_required_and_not_on_drafts);
     RUN(test_support_case_is_filed_once_and_followed);
     RUN(test_without_a_support_plan_the_form_goes_to_the_requester);
+    RUN(test_suspension_completes_when_partner_center_answers);
     RUN(test_refusal_leaves_output_equal_to_input);
     RUN(test_card_shows_buttons_only_while_finance_decides);
     RUN(test_format_money_and_time);
