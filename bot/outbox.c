@@ -499,8 +499,11 @@ void bot_run_until_idle(struct bot *b)
         if (ran || started || loop_has_pending(b->loop))
             continue;
         next = loop_next_wake_ms(b->loop);
-        if (!active && (next < 0 || next > SETTLE_TIMED_MAX_MS || !b->http_settle))
+        if (!active && (next < 0 || next > SETTLE_TIMED_MAX_MS || !b->http_settle)) {
+            log_debug("outbox: idle after %d round(s) (next task in %lld ms)", round + 1,
+                      (long long)next);
             return;
+        }
         /* The shell has nothing else to do than wait for the marketplace's answer. */
         if (++waits > SETTLE_MAX_WAITS) {
             log_warn("outbox: still waiting for the marketplace; carrying on");

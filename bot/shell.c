@@ -441,6 +441,8 @@ int shell_run(const struct shell_options *opt)
         bot_run_until_idle(sh.bot);
         fflush(sh.out);
     }
+    bot_run_until_idle(sh.bot);  /* what the last line started, before the goodbye */
+    fflush(sh.out);
     http_curl_free(http);        /* unanswered calls end now; bot_close lands them */
     bot_close(sh.bot);
     free(line);

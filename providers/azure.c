@@ -346,12 +346,16 @@ static void call_link(struct az_call *c)
     ap->calls = c;
 }
 
+/* seed: the submission's client token, or NULL. A request id derived from it is the
+ * same when the outbox re-runs the call after a crash, so Partner Center sees a
+ * replay of the first call rather than a second cancellation. */
 static struct az_call *call_new(struct provider *p, struct azure_tenant *tn, enum az_op op,
                                 const struct provider_target *t, const char *body,
-                                provider_cb cb, void *ud)
+                                const char *seed, provider_cb cb, void *ud)
 {
     struct az_call *c = calloc(1, sizeof(*c));
-    if (!c || (body && !(c->body = strdup(body))) || azure_guid_new(c->request_id) ||
+    if (!c || (body && !(c->body = strdup(body))) ||
+        (seed && *seed ? azure_guid_from(seed, c->request_id) : azure_guid_new(c->request_id)) ||
         azure_guid_new(c->correlation_id)) {
         if (c)
             free(c->body);
@@ -590,9 +594,9 @@ static void on_http(void *ud, const struct http_response *res)
 /* ---- operations -------------------------------------------------------------------- */
 
 /* Validates, then starts op. A refusal is answered through env.defer: 0. */
-static int start(struct provider *p, enum az_op op, const struct provider_target *t,
-                 const char *body, enum az_why refusal, const char *refusal_detail,
-                 provider_cb cb, void *ud)
+static int start_seeded(struct provider *p, enum az_op op, const struct provider_target *t,
+                        const char *body, const char *seed, enum az_why refusal,
+                        const char *refusal_detail, provider_cb cb, void *ud)
 {
     struct azure_priv *ap = p->priv;
     struct provider_result res;
@@ -612,7 +616,7 @@ static int start(struct provider *p, enum az_op op, const struct provider_target
         p->env.defer(p->env.loop, cb, ud, &res);
         return 0;
     }
-    if (!(c = call_new(p, tn, op, t, body, cb, ud)))
+    if (!(c = call_new(p, tn, op, t, body, seed, cb, ud)))
         return PROVIDER_E_UNAVAILABLE;
     c->waiter.done = on_token;
     if ((rc = call_step(c, &res)) != 0) {
@@ -621,6 +625,13 @@ static int start(struct provider *p, enum az_op op, const struct provider_target
         free(c);
     }
     return rc;
+}
+
+static int start(struct provider *p, enum az_op op, const struct provider_target *t,
+                 const char *body, enum az_why refusal, const char *refusal_detail,
+                 provider_cb cb, void *ud)
+{
+    return start_seeded(p, op, t, body, NULL, refusal, refusal_detail, cb, ud);
 }
 
 static int azure_lookup(struct provider *p, const struct provider_target *t, provider_cb cb,
@@ -638,8 +649,9 @@ static int azure_submit(struct provider *p, const struct provider_submission *s,
         return start(p, AZ_CANCEL, &s->target, NULL, WHY_REFUND, "refund", cb, ud);
     if (strcasecmp(s->reason_code, AZURE_CANCEL_REASON) != 0)
         return start(p, AZ_CANCEL, &s->target, NULL, WHY_REASON, s->reason_code, cb, ud);
-    return start(p, AZ_CANCEL, &s->target, "{\"cancellationReason\":\"" AZURE_CANCEL_REASON "\"}",
-                 WHY_REJECTED, NULL, cb, ud);
+    return start_seeded(p, AZ_CANCEL, &s->target,
+                        "{\"cancellationReason\":\"" AZURE_CANCEL_REASON "\"}", s->client_token,
+                        WHY_REJECTED, NULL, cb, ud);
 }
 
 static int azure_poll(struct provider *p, const struct provider_ref *r, provider_cb cb, void *ud)

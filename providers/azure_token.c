@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "providers/azure_token.h"
 #include "providers/provider.h"
@@ -58,6 +59,26 @@ int azure_is_guid(const char *s)
     return s[AZURE_GUID_LEN] == '\0';
 }
 
+static void guid_format(unsigned char b[16], char out[AZURE_GUID_LEN + 1])
+{
+    snprintf(out, AZURE_GUID_LEN + 1,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+             b[13], b[14], b[15]);
+}
+
+int azure_guid_from(const char *seed, char out[AZURE_GUID_LEN + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(seed, strlen(seed), md, &n, EVP_sha256(), NULL) != 1 || n < 16)
+        return -1;
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);  /* version 5: name-based */
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);  /* RFC 4122 variant */
+    guid_format(md, out);
+    return 0;
+}
+
 int azure_guid_new(char out[AZURE_GUID_LEN + 1])
 {
     unsigned char b[16];
@@ -65,10 +86,7 @@ int azure_guid_new(char out[AZURE_GUID_LEN + 1])
         return -1;
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);    /* version 4: random */
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);    /* RFC 4122 variant */
-    snprintf(out, AZURE_GUID_LEN + 1,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
+    guid_format(b, out);
     return 0;
 }
 

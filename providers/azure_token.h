@@ -123,6 +123,9 @@ int azure_token_parse(struct azure_tenant *t, const struct http_response *res, i
 /* ---- helpers the provider shares ---- */
 
 int azure_is_guid(const char *s);                   /* 8-4-4-4-12 hex digits */
+/* A GUID derived from seed (SHA-256, RFC 4122 version 5 layout): the same seed gives
+ * the same GUID. 0, or -1 when hashing fails. */
+int azure_guid_from(const char *seed, char out[AZURE_GUID_LEN + 1]);
 int azure_guid_new(char out[AZURE_GUID_LEN + 1]);   /* v4 from RAND_bytes; 0 or -1 */
 /* An endpoint override: https://..., or http:// to loopback only (local fakes), no
  * query or fragment; copied without trailing slashes. 0, or -1. */
