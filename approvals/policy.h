@@ -41,6 +41,7 @@ struct policy {
     int64_t approval_reminder_ms;                        /* nudge approvers; 0: never */
     int64_t buyer_window_ms;                             /* AWS: 7 days */
     char aws_buyer_link[512];                            /* {agreement_id} {request_id} */
+    char aws_events_queue_url[512];                      /* SQS queue of EventBridge events */
     struct policy_account accounts[POLICY_MAX_ACCOUNTS];
     int n_accounts;
     char provider_aws[16];                               /* "sim" or "aws" */

@@ -473,11 +473,28 @@ static void check_buyer_link(struct cfg *c, const char *path, json_t *v)
         request_copy_str(c->p->aws_buyer_link, sizeof(c->p->aws_buyer_link), s);
 }
 
+/* Status changes as EventBridge events in an SQS queue: the queue's URL. Plain http
+ * only to this machine (a local fake in tests). */
+static void check_events_queue(struct cfg *c, const char *path, json_t *v)
+{
+    static const char accepted[] = "the SQS queue URL, https://sqs.<region>.amazonaws.com/"
+                                   "<account>/<queue>, under 512 characters";
+    const char *s = json_string_value(v);
+    if (!s || strlen(s) >= sizeof(c->p->aws_events_queue_url) || strchr(s, ' ') ||
+        (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://127.0.0.1", 16) != 0)) {
+        config_problem(c, path, "expected %s", accepted);
+        return;
+    }
+    request_copy_str(c->p->aws_events_queue_url, sizeof(c->p->aws_events_queue_url), s);
+}
+
 static void check_aws(struct cfg *c, const char *path, json_t *v)
 {
     static const struct field fields[] = {{"accounts", check_aws_accounts},
-                                          {"buyer_link", check_buyer_link}};
-    if (config_want_object(c, path, v, "an object with \"accounts\" and \"buyer_link\""))
+                                          {"buyer_link", check_buyer_link},
+                                          {"events_queue_url", check_events_queue}};
+    if (config_want_object(c, path, v, "an object with \"accounts\", \"buyer_link\" and "
+                           "\"events_queue_url\""))
         config_check_object(c, path, v, fields, sizeof(fields) / sizeof(fields[0]));
 }
 

@@ -21,6 +21,7 @@ static const char *const kept_headers[] = {
 
 struct xfer {
     CURL *easy;
+    int background;
     struct curl_slist *headers;
     char *body;                  /* our copy of the request body */
     char *resp;
@@ -105,6 +106,7 @@ static int curl_send(struct http_client *c, const struct http_request *req, http
         return -1;
     x->cb = cb;
     x->ud = ud;
+    x->background = req->background;
     if (!(x->easy = curl_easy_init()))
         goto fail;
     for (int i = 0; i < req->n_headers; i++) {
@@ -200,7 +202,7 @@ int http_curl_pump(struct http_curl *h)
     /* Count our own list, not curl's `running`: a callback above may have queued the
      * next exchange (a token, then the call it was for), which curl has not counted. */
     for (const struct xfer *x = h->xfers; x; x = x->next)
-        n++;
+        n += !x->background;
     return n;
 }
 
@@ -208,7 +210,7 @@ int http_curl_settle(void *ud, int wait_ms)
 {
     struct http_curl *h = ud;
     if (wait_ms > 0) {
-        if (h->xfers)
+        if (h->xfers)      /* background ones too: their answers are work when they come */
             curl_multi_poll(h->multi, NULL, 0, wait_ms, NULL);
         else {
             struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};

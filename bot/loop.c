@@ -10,6 +10,7 @@ struct loop_task {
     void (*fn)(void *arg);
     void *arg;
     int64_t due_ms;              /* 0: as soon as possible */
+    int background;
     struct loop_task *next;
 };
 
@@ -41,7 +42,8 @@ void loop_defer(struct loop *l, void (*fn)(void *arg), void *arg)
     loop_defer_at(l, 0, fn, arg);
 }
 
-void loop_defer_at(struct loop *l, int64_t due_ms, void (*fn)(void *arg), void *arg)
+static void defer_task(struct loop *l, int64_t due_ms, int background, void (*fn)(void *arg),
+                       void *arg)
 {
     struct loop_task *t = malloc(sizeof(*t));
     if (!t)
@@ -49,12 +51,23 @@ void loop_defer_at(struct loop *l, int64_t due_ms, void (*fn)(void *arg), void *
     t->fn = fn;
     t->arg = arg;
     t->due_ms = due_ms;
+    t->background = background;
     t->next = NULL;
     if (l->tail)
         l->tail->next = t;
     else
         l->head = t;
     l->tail = t;
+}
+
+void loop_defer_at(struct loop *l, int64_t due_ms, void (*fn)(void *arg), void *arg)
+{
+    defer_task(l, due_ms, 0, fn, arg);
+}
+
+void loop_defer_background_at(struct loop *l, int64_t due_ms, void (*fn)(void *arg), void *arg)
+{
+    defer_task(l, due_ms, 1, fn, arg);
 }
 
 int loop_run_pending(struct loop *l)
@@ -87,15 +100,27 @@ int loop_run_pending(struct loop *l)
     return n;
 }
 
-int64_t loop_next_wake_ms(const struct loop *l)
+static int64_t next_wake(const struct loop *l, int foreground_only)
 {
     int64_t now = loop_now_ms(l), best = -1;
     for (const struct loop_task *t = l->head; t; t = t->next) {
         int64_t wait = t->due_ms > now ? t->due_ms - now : 0;
+        if (foreground_only && t->background)
+            continue;
         if (best < 0 || wait < best)
             best = wait;
     }
     return best;
+}
+
+int64_t loop_next_wake_ms(const struct loop *l)
+{
+    return next_wake(l, 0);
+}
+
+int64_t loop_next_foreground_wake_ms(const struct loop *l)
+{
+    return next_wake(l, 1);
 }
 
 int loop_has_pending(const struct loop *l)
@@ -154,6 +179,12 @@ static void provider_defer_at(void *loop, int64_t due_ms, void (*fn)(void *arg),
     loop_defer_at(loop, due_ms, fn, arg);
 }
 
+static void provider_defer_background_at(void *loop, int64_t due_ms, void (*fn)(void *arg),
+                                         void *arg)
+{
+    loop_defer_background_at(loop, due_ms, fn, arg);
+}
+
 struct provider_env loop_provider_env(struct loop *l)
 {
     struct provider_env env;
@@ -161,6 +192,7 @@ struct provider_env loop_provider_env(struct loop *l)
     env.loop = l;
     env.defer = provider_defer;
     env.defer_at = provider_defer_at;
+    env.defer_background_at = provider_defer_background_at;
     env.now_ms = provider_now;
     return env;
 }

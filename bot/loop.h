@@ -19,8 +19,12 @@ void loop_free(struct loop *l);      /* drops queued tasks, freeing their payloa
 void loop_defer(struct loop *l, void (*fn)(void *arg), void *arg);
 /* Queues fn(arg) to run once the clock reaches due_ms (a retry after Retry-After). */
 void loop_defer_at(struct loop *l, int64_t due_ms, void (*fn)(void *arg), void *arg);
+/* The same, for a task nobody waits on: loop_next_foreground_wake_ms ignores it. */
+void loop_defer_background_at(struct loop *l, int64_t due_ms, void (*fn)(void *arg), void *arg);
 /* Milliseconds until the next queued task is due: 0 when one is due now, -1 when none. */
 int64_t loop_next_wake_ms(const struct loop *l);
+/* The same, counting only tasks someone waits for (the shell's "done for now"). */
+int64_t loop_next_foreground_wake_ms(const struct loop *l);
 /* Runs the due tasks queued before this call (tasks they queue wait for the next
  * call). Returns how many ran. */
 int loop_run_pending(struct loop *l);

@@ -482,6 +482,14 @@ out:
     free(rq);
 }
 
+void bot_listen(struct bot *b, int ms)
+{
+    for (int waited = 0; b->http_settle && waited < ms; waited += 50) {
+        b->http_settle(b->http_ud, 50);
+        bot_run_until_idle(b);
+    }
+}
+
 #define SETTLE_WAIT_MS 100
 #define SETTLE_MAX_WAITS 600         /* a minute of waiting for the marketplace */
 #define SETTLE_TIMED_MAX_MS 30000    /* a retry due later than this waits for input */
@@ -498,7 +506,7 @@ void bot_run_until_idle(struct bot *b)
         int64_t next;
         if (ran || started || loop_has_pending(b->loop))
             continue;
-        next = loop_next_wake_ms(b->loop);
+        next = loop_next_foreground_wake_ms(b->loop);
         if (!active && (next < 0 || next > SETTLE_TIMED_MAX_MS || !b->http_settle)) {
             log_debug("outbox: idle after %d round(s) (next task in %lld ms)", round + 1,
                       (long long)next);

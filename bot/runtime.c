@@ -75,6 +75,45 @@ static char *azure_config_json(const struct policy *pol)
     return text;
 }
 
+struct ref_search {
+    const char *ref;
+    struct request *found;
+    int hit;
+};
+
+static int match_ref(void *ud, const struct request *rq)
+{
+    struct ref_search *s = ud;
+    if (strcmp(rq->provider_ref, s->ref) != 0)
+        return 0;
+    *s->found = *rq;
+    s->hit = 1;
+    return 1;
+}
+
+/* A status change from AWS's events queue: the same event a poll would give, sooner. */
+static void on_aws_event(void *ud, const struct aws_event *e)
+{
+    struct bot *b = ud;
+    struct request *rq = malloc(sizeof(*rq));
+    struct request_event *ev = calloc(1, sizeof(*ev));
+    struct ref_search s = {e->request_id, rq, 0};
+    if (!rq || !ev)
+        abort();
+    store_list_requests(b->store, STORE_LIST_OPEN, NULL, 0, match_ref, &s);
+    if (s.hit && e->status != MSTATUS_PENDING) {
+        ev->kind = EV_STATUS;
+        ev->status = e->status;
+        request_copy_str(ev->actor, sizeof(ev->actor), "marketplace");
+        request_copy_str(ev->via, sizeof(ev->via), "eventbridge");
+        request_copy_str(ev->status_raw, sizeof(ev->status_raw), e->status_raw);
+        log_info("%s: %s from the events queue", rq->id, e->detail_type);
+        bot_apply(b, rq, ev, NULL, NULL);
+    }
+    free(rq);
+    free(ev);
+}
+
 static struct provider *open_provider(struct bot *b, const char *which, const char *market,
                                       const char *sim_config, char *err, size_t errlen)
 {
@@ -163,6 +202,19 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
         b->azure = b->aws;          /* one simulated marketplace serves both */
     else if (!(b->azure = open_provider(b, b->policy.provider_azure, "azure", sim_cfg, err, errlen)))
         goto out;
+    if (b->policy.aws_events_queue_url[0] && strcmp(b->policy.provider_aws, "aws") == 0 &&
+        b->http) {
+        struct provider_env env = loop_provider_env(b->loop);
+        char *cfg = aws_config_json(&b->policy);
+        env.http = b->http;
+        b->events = cfg ? aws_events_poller_new(&env, cfg, b->policy.aws_events_queue_url, NULL,
+                                                NULL, on_aws_event, b, err, errlen)
+                        : NULL;
+        free(cfg);
+        if (!b->events)
+            goto out;
+        aws_events_poller_start(b->events);
+    }
     /* A single process owns the store: leases held by a crashed run are void, so its
      * unfinished effects run again now (they are idempotent). */
     store_release_leases(b->store);
@@ -179,12 +231,14 @@ void bot_close(struct bot *b)
 {
     if (!b)
         return;
+    aws_events_poller_stop(b->events);
     if (b->loop) {
         /* Let answers already queued land, so their contexts are freed by their owners. */
         for (int i = 0; i < 100 && loop_has_pending(b->loop); i++)
             loop_run_pending(b->loop);
     }
     aws_support_free(b->support);
+    aws_events_poller_free(b->events);
     if (b->azure != b->aws)
         provider_free(b->azure);
     provider_free(b->aws);

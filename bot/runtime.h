@@ -63,5 +63,7 @@ void bot_on_market_change(struct bot *b, const char *request_id);
 int bot_run_due(struct bot *b);
 /* Runs deferred work and due effects until nothing is left to do now. */
 void bot_run_until_idle(struct bot *b);
+/* Shell: listens for ms of real time, background answers (the events queue) included. */
+void bot_listen(struct bot *b, int ms);
 
 #endif

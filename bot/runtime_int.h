@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include "bot/runtime.h"
 #include "providers/aws_support.h"
+#include "providers/aws_events_poll.h"
 
 #define BOT_MAX_IN_FLIGHT 64
 
@@ -18,6 +19,7 @@ struct bot {
     struct provider *aws;
     struct provider *azure;              /* may equal aws (one simulated market) */
     struct aws_support *support;         /* AWS Support API; NULL with the sim */
+    struct aws_events_poller *events;    /* EventBridge events via SQS; NULL: polling only */
     uint64_t rng;                        /* jitter for retry back-off */
     /* Requests with an effect under way: their next effect waits, so a thread reply
      * never overtakes the card it hangs off. */

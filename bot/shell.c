@@ -161,6 +161,7 @@ static const char shell_help[] =
     "  react CR-1 white_check_mark|x [remove]    add or remove a reaction on the card\n"
     "  buyer accept|reject CR-1                  play the buyer at the simulated marketplace\n"
     "  clock +7d | +2h | +10m | +30s             move the clock; due timers fire\n"
+    "  wait +2s                                  listen for marketplace events (real time)\n"
     "  show CR-1                                 the card and its history\n"
     "  market CR-1                               what the simulated marketplace holds for it\n"
     "  help | quit\n";
@@ -360,6 +361,13 @@ static void shell_line(struct shell *sh, char *line)
         }
         format_time(when, sizeof(when), bot_now_ms(sh->bot));
         fprintf(sh->out, "(clock moved %s: it is now %s)\n", arg, when);
+    } else if (strcmp(word, "wait") == 0) {
+        if (!(arg = next_word(&cursor)) || parse_duration(arg, &delta) != 0 || delta > 60000) {
+            fprintf(sh->out, "wait: give how long to listen for marketplace events, up to a "
+                    "minute: +2s.\n");
+            return;
+        }
+        bot_listen(sh->bot, (int)delta);
     } else if (strcmp(word, "show") == 0 || strcmp(word, "market") == 0) {
         if (!(id = next_word(&cursor))) {
             fprintf(sh->out, "%s: usage: %s CR-1\n", word, word);

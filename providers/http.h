@@ -24,6 +24,7 @@ struct http_request {
     const char *body;            /* borrowed until send() returns (the client copies) */
     size_t body_len;
     long timeout_ms;             /* whole exchange; 0 means the client's default (30 s) */
+    int background;              /* a long poll: nobody waits for it (the shell goes on) */
 };
 
 enum http_transport {

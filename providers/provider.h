@@ -80,6 +80,8 @@ struct provider_env {
     /* Runs fn(arg) on a later tick once the clock reaches due_ms (retry back-off).
      * arg is owned by the task: fn frees it; if the loop ends first, free() does. */
     void (*defer_at)(void *loop, int64_t due_ms, void (*fn)(void *arg), void *arg);
+    /* The same for work nobody waits on (the next long poll of an events queue). */
+    void (*defer_background_at)(void *loop, int64_t due_ms, void (*fn)(void *arg), void *arg);
     int64_t (*now_ms)(void *loop);
     struct http_client *http;                /* NULL for sim */
 };

@@ -68,6 +68,8 @@ struct fm_aws {
     size_t n_refunds;
     struct scase *cases;
     size_t n_cases;
+    json_t *sqs;                         /* queued SQS message bodies (strings) */
+    long sqs_received, sqs_deleted, sqs_seq;
     json_t *send_calls;                  /* clientToken -> SendAgreementCancellationRequest calls */
     json_t *calls;                       /* operation -> calls with a good signature */
     long seq, sig_failures;
@@ -716,6 +718,45 @@ out:
     return out;
 }
 
+/* ---- SQS: the queue EventBridge would fill (awsJson1_0, AmazonSQS.<Op>) ---------------- */
+
+/* ReceiveMessage answers at once with what is queued (no 20 s wait: a fake need not
+ * hold the line); what it hands out leaves the queue, as if never made visible again. */
+static json_t *op_sqs_receive(struct fm *f, json_t *in, struct fm_answer *a)
+{
+    struct fm_aws *s = f->aws;
+    json_t *msgs = json_array();
+    (void)in;
+    (void)a;
+    while (s->sqs && json_array_size(s->sqs) && json_array_size(msgs) < 10) {
+        char id[48], handle[64];
+        snprintf(id, sizeof id, "m-%ld", ++s->sqs_seq);
+        snprintf(handle, sizeof handle, "rh-%ld", s->sqs_seq);
+        json_array_append_new(msgs, json_pack("{s:s, s:s, s:O}", "MessageId", id,
+                                              "ReceiptHandle", handle, "Body",
+                                              json_array_get(s->sqs, 0)));
+        json_array_remove(s->sqs, 0);
+        s->sqs_received++;
+    }
+    if (!json_array_size(msgs)) {
+        json_decref(msgs);
+        return json_object();
+    }
+    return json_pack("{s:o}", "Messages", msgs);
+}
+
+static json_t *op_sqs_delete(struct fm *f, json_t *in, struct fm_answer *a)
+{
+    json_t *ok = json_array(), *e;
+    size_t i;
+    (void)a;
+    json_array_foreach(json_object_get(in, "Entries"), i, e) {
+        f->aws->sqs_deleted++;
+        json_array_append_new(ok, json_pack("{s:O}", "Id", json_object_get(e, "Id")));
+    }
+    return json_pack("{s:o, s:[]}", "Successful", ok, "Failed");
+}
+
 /* ---- dispatch ------------------------------------------------------------------------ */
 
 typedef json_t *(*op_fn)(struct fm *f, json_t *in, struct fm_answer *a);
@@ -734,21 +775,26 @@ static const struct op { const char *name; op_fn fn; } agreement_ops[] = {
     {"CreateCase", op_create_case},
     {"DescribeCases", op_describe_cases},
     {NULL, NULL},
+}, sqs_ops[] = {
+    {"ReceiveMessage", op_sqs_receive},
+    {"DeleteMessageBatch", op_sqs_delete},
+    {NULL, NULL},
 };
 
 int fm_aws_handle(struct fm *f, const struct fm_call *c, struct fm_answer *a)
 {
     struct fm_aws *s = f->aws;
     int support = !strncmp(c->target, SUPPORT_PREFIX, strlen(SUPPORT_PREFIX));
+    int sqs = !strncmp(c->target, "AmazonSQS.", 10);
     const char *opname = strchr(c->target, '.') ? strchr(c->target, '.') + 1 : c->target;
-    const struct op *op = support ? support_ops : agreement_ops;
+    const struct op *op = sqs ? sqs_ops : support ? support_ops : agreement_ops;
     const json_t *e0;
     json_t *in, *out;
     struct fm_fault ft;
     char rid[48];
     if (strcmp(c->path, "/") || strcmp(c->method, "POST") || !c->target[0])
         return 0;
-    a->service = support ? "support" : "aws";
+    a->service = sqs ? "sqs" : support ? "support" : "aws";
     a->content_type = support ? "application/x-amz-json-1.1" : "application/x-amz-json-1.0";
     snprintf(a->operation, sizeof a->operation, "%.95s", opname);
     snprintf(rid, sizeof rid, "fa4e0000-0000-4000-8000-%012ld", ++s->seq);
@@ -760,7 +806,7 @@ int fm_aws_handle(struct fm *f, const struct fm_call *c, struct fm_answer *a)
     e0 = json_array_get(json_object_get(in, "billingAdjustmentRequestEntries"), 0);
     copy(a->client_token, sizeof a->client_token,
          or_else(jstr(in, "clientToken"), jstr(e0, "clientToken")));
-    a->sig_ok = fm_sigv4_verify(f, c, support ? "support" : "aws-marketplace",
+    a->sig_ok = fm_sigv4_verify(f, c, sqs ? "sqs" : support ? "support" : "aws-marketplace",
                                 support ? "us-east-1" : NULL, a);   /* Support is global */
     if (!a->sig_ok) {
         s->sig_failures++;
@@ -771,8 +817,8 @@ int fm_aws_handle(struct fm *f, const struct fm_call *c, struct fm_answer *a)
     fm_count(s->calls, opname);
     while (op->name && strcmp(op->name, opname))
         op++;
-    if (!op->name || strncmp(c->target, support ? SUPPORT_PREFIX : AGREEMENT_PREFIX,
-                             strlen(support ? SUPPORT_PREFIX : AGREEMENT_PREFIX))) {
+    if (!op->name || (!sqs && strncmp(c->target, support ? SUPPORT_PREFIX : AGREEMENT_PREFIX,
+                                      strlen(support ? SUPPORT_PREFIX : AGREEMENT_PREFIX)))) {
         fm_aws_fail(a, NULL, 400, "UnknownOperationException", "Unknown operation %.96s.",
                     c->target);
     } else if (support && f->no_support_plan) {
@@ -809,6 +855,20 @@ static void control_reply(struct fm_answer *a, int status, json_t *body)
 int fm_aws_control(struct fm *f, const char *name, json_t *in, struct fm_answer *a)
 {
     struct fm_aws *s = f->aws;
+    if (!strcmp(name, "sqs")) {      /* EventBridge delivers an event to the queue */
+        json_t *ev = json_object_get(in, "event");
+        char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        if (!text) {
+            control_reply(a, 400, json_pack("{s:s}", "error", "event (an object) is required"));
+            return 1;
+        }
+        if (!s->sqs)
+            s->sqs = json_array();
+        json_array_append_new(s->sqs, json_string(text));
+        free(text);
+        control_reply(a, 200, json_pack("{s:b}", "ok", 1));
+        return 1;
+    }
     if (!strcmp(name, "buyer")) {    /* the buyer answers a cancellation request */
         const char *id = jstr(in, "requestId"), *ans = jstr(in, "answer");
         for (size_t i = 0; id && i < s->n_acrs; i++) {
@@ -899,6 +959,8 @@ struct fm_aws *fm_aws_new(void)
 
 void fm_aws_free(struct fm_aws *s)
 {
+    if (s)
+        json_decref(s->sqs);
     if (!s)
         return;
     for (size_t i = 0; i < s->n_acrs; i++)
@@ -931,4 +993,6 @@ void fm_aws_stats(const struct fm *f, json_t *stats)
     json_object_set_new(stats, "billing_adjustments", json_integer((json_int_t)s->n_refunds));
     json_object_set_new(stats, "support_cases", json_integer((json_int_t)s->n_cases));
     json_object_set_new(stats, "sig_failures", json_integer(s->sig_failures));
+    json_object_set_new(stats, "sqs_received", json_integer(s->sqs_received));
+    json_object_set_new(stats, "sqs_deleted", json_integer(s->sqs_deleted));
 }

@@ -200,7 +200,8 @@ static struct world *world_new(void)
 
 static struct provider *open_azure(struct world *w, const char *config, char *err, size_t errlen)
 {
-    struct provider_env env = {w, fake_defer, fake_defer_at, fake_now, &w->http};
+    struct provider_env env = {.loop = w, .defer = fake_defer, .defer_at = fake_defer_at,
+                               .now_ms = fake_now, .http = &w->http};
     return w->p = azure_provider_new(&env, config, fake_getenv, w, err, errlen);
 }
 
