@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bot/runtime_int.h"
-#include "bot/backoff.h"
+#include "providers/backoff.h"
 #include "bot/log.h"
 #include "approvals/card.h"
 #include "approvals/format.h"

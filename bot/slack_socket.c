@@ -13,7 +13,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "bot/slack_socket.h"
-#include "bot/backoff.h"
+#include "providers/backoff.h"
 #include "bot/log.h"
 
 #define RX_MAX (1024 * 1024)

@@ -25,6 +25,7 @@
 #include "providers/aws_agreement.h"
 #include "providers/aws_agreement_int.h"
 #include "providers/aws_sigv4.h"
+#include "providers/backoff.h"
 
 #define BACKOFF_BASE_MS 500
 #define BACKOFF_CAP_MS 8000
@@ -118,15 +119,7 @@ static void scrub(struct provider_result *res, const struct aws_credentials *cr)
 /* Half to all of min(base * 2^n, cap), so that callers throttled together spread. */
 static int64_t backoff_ms(struct aws_priv *pv, int n)
 {
-    int64_t d = BACKOFF_BASE_MS;
-    for (int i = 0; i < n && d < BACKOFF_CAP_MS; i++)
-        d *= 2;
-    if (d > BACKOFF_CAP_MS)
-        d = BACKOFF_CAP_MS;
-    pv->rng ^= pv->rng >> 12;        /* xorshift64* */
-    pv->rng ^= pv->rng << 25;
-    pv->rng ^= pv->rng >> 27;
-    return d / 2 + (int64_t)((pv->rng * 0x2545F4914F6CDD1Dull) >> 33) % (d / 2 + 1);
+    return backoff_jittered_ms(&pv->rng, n + 1, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
 }
 
 static void step(struct aws_call *c);

@@ -9,6 +9,7 @@
 #include "providers/aws_events_poll.h"
 #include "providers/aws_agreement_int.h"
 #include "providers/aws_sigv4.h"
+#include "providers/backoff.h"
 
 #define MAX_EVENTS 10
 #define BACKOFF_BASE_MS 1000
@@ -49,18 +50,11 @@ static void tick(void *arg)
 static void later(struct aws_events_poller *p)
 {
     struct poll_tick *t = malloc(sizeof(*t));
-    int64_t delay = BACKOFF_BASE_MS;
+    int64_t delay = backoff_jittered_ms(&p->pv.rng, p->failures, BACKOFF_BASE_MS,
+                                        BACKOFF_CAP_MS);
     if (!t)
         abort();
     t->p = p;
-    for (int i = 0; i < p->failures && delay < BACKOFF_CAP_MS; i++)
-        delay *= 2;
-    if (delay > BACKOFF_CAP_MS)
-        delay = BACKOFF_CAP_MS;
-    p->pv.rng ^= p->pv.rng << 13;
-    p->pv.rng ^= p->pv.rng >> 7;
-    p->pv.rng ^= p->pv.rng << 17;
-    delay = delay / 2 + (int64_t)(p->pv.rng % (uint64_t)(delay / 2 + 1));
     p->env.defer_background_at(p->env.loop, p->env.now_ms(p->env.loop) + delay, tick, t);
 }
 

@@ -1,6 +1,6 @@
 /* tests/test_backoff.c -- retry delays grow, stop at the cap, and are jittered. */
 #include "tests/check.h"
-#include "bot/backoff.h"
+#include "providers/backoff.h"
 
 static void test_delay_stays_between_half_and_the_ceiling(void)
 {

@@ -1,6 +1,6 @@
-/* bot/backoff.c -- capped exponential back-off with "equal jitter" (half fixed, half
+/* providers/backoff.c -- capped exponential back-off with "equal jitter" (half fixed, half
  * random), from a xorshift64 generator the caller seeds. */
-#include "bot/backoff.h"
+#include "providers/backoff.h"
 
 int64_t backoff_jittered_ms(uint64_t *rng, int attempt, int64_t base_ms, int64_t cap_ms)
 {

@@ -1,8 +1,8 @@
-/* bot/backoff.h -- retry delays: exponential, capped, with jitter so that many
+/* providers/backoff.h -- retry delays: exponential, capped, with jitter so that many
  * clients (or many effects) failing together do not retry together. The random
  * state belongs to the caller (no global RNG). */
-#ifndef CANCELBOT_BOT_BACKOFF_H
-#define CANCELBOT_BOT_BACKOFF_H
+#ifndef CANCELBOT_PROVIDERS_BACKOFF_H
+#define CANCELBOT_PROVIDERS_BACKOFF_H
 
 #include <stdint.h>
 
