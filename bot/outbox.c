@@ -500,11 +500,12 @@ void bot_run_until_idle(struct bot *b)
     /* Bounded: each round either runs queued answers or starts due effects; a flow
      * that needs more rounds than this is looping, and stopping it is the safe side. */
     for (int round = 0; round < 10000; round++) {
+        long commits = b->commits;
         int ran = loop_run_pending(b->loop);
         int started = bot_run_due(b);
         int active = b->http_settle ? b->http_settle(b->http_ud, 0) : 0;
         int64_t next;
-        if (ran || started || loop_has_pending(b->loop))
+        if (ran || started || b->commits != commits || loop_has_pending(b->loop))
             continue;
         next = loop_next_foreground_wake_ms(b->loop);
         if (!active && (next < 0 || next > SETTLE_TIMED_MAX_MS || !b->http_settle)) {

@@ -305,6 +305,7 @@ int bot_apply(struct bot *b, const struct request *in, const struct request_even
                          "Sorry, I could not record that (database error); nothing changed. "
                          "Please try again.");
         } else {
+            b->commits++;
             log_info("%s: %s by %s -> %s", out->id, request_event_kind_name(ev->kind),
                      ev->actor, request_state_name(out->state));
         }

@@ -36,6 +36,9 @@ struct bot {
     void *group_ud;
     int (*http_settle)(void *ud, int wait_ms);
     void *http_ud;
+    /* Counts committed transitions: an HTTP answer can commit one (and queue its
+     * effects) from inside http_settle, which the shell's settle loop must notice. */
+    long commits;
 };
 
 /* Applies ev to in (NULL for EV_CREATE) and commits. A refusal is told to the actor.

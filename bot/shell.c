@@ -449,7 +449,7 @@ int shell_run(const struct shell_options *opt)
         bot_run_until_idle(sh.bot);
         fflush(sh.out);
     }
-    bot_run_until_idle(sh.bot);  /* what the last line started, before the goodbye */
+    bot_run_until_idle(sh.bot);  /* answers that landed while the last line was read */
     fflush(sh.out);
     http_curl_free(http);        /* unanswered calls end now; bot_close lands them */
     bot_close(sh.bot);
