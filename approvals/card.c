@@ -79,7 +79,11 @@ static void render_common(const struct request *rq, struct card *c)
     char buf[600];
     memset(c, 0, sizeof(*c));
     request_copy_str(c->request_id, sizeof(c->request_id), rq->id);
-    if (rq->kind == REQUEST_SUSPEND)
+    if (rq->n_items >= 2)
+        snprintf(c->title, sizeof(c->title), "%s · %s %d Azure entitlements of subscription %s",
+                 rq->id, rq->kind == REQUEST_SUSPEND ? "Suspend, for" : "Cancel", rq->n_items,
+                 a->subscription_id);
+    else if (rq->kind == REQUEST_SUSPEND)
         snprintf(c->title, sizeof(c->title), "%s · Suspend Azure subscription %s", rq->id,
                  a->subscription_id);
     else
@@ -115,6 +119,19 @@ static void render_common(const struct request *rq, struct card *c)
     add_field(c, "Case status", rq->case_status);
     add_field(c, "Buyer reference", rq->buyer_ref);
     add_field(c, "Next step", rq->next_step);
+    for (int i = 0; i < rq->n_items; i++) {
+        static const char *const phase_words[] = {"waiting for Partner Center", "accepted",
+                                                  "inactive", "refused"};
+        int ph = rq->items[i].phase >= 0 && rq->items[i].phase < 4 ? rq->items[i].phase : 0;
+        const char *word = rq->state == REQUEST_DRAFT || rq->state == REQUEST_AWAITING_APPROVAL
+                               ? "to cancel" : phase_words[ph];
+        /* The marketplace's own word, when it says more than ours. */
+        int say = rq->items[i].status[0] && strcmp(rq->items[i].status, word) != 0 &&
+                  strcmp(rq->items[i].status, "active") != 0;
+        snprintf(buf, sizeof(buf), "%s: %s%s%s%s", rq->items[i].id, word, say ? " (" : "",
+                 say ? rq->items[i].status : "", say ? ")" : "");
+        add_field(c, "Entitlement", buf);
+    }
 }
 
 void card_render(const struct request *rq, struct card *c)

@@ -42,6 +42,7 @@ struct effect {
     enum request_timer timer;   /* EFFECT_TIMER only */
     int64_t due_ms;             /* 0: as soon as possible */
     char user[USER_ID_MAX];     /* EFFECT_EPHEMERAL / CONFIRM_PROMPT: who sees it */
+    int item;                   /* provider effects: 1-based request item; 0: the whole */
     char text[EFFECT_TEXT_MAX]; /* REPLY / EPHEMERAL */
 };
 

@@ -176,6 +176,21 @@ static void push_poll(struct effect_list *fx, int64_t due_ms)
     effect_list_push(fx, EFFECT_PROVIDER_POLL, due_ms);
 }
 
+static void push_item_poll(struct effect_list *fx, int64_t due_ms, int item)
+{
+    struct effect *e = effect_list_push(fx, EFFECT_PROVIDER_POLL, due_ms);
+    if (e)
+        e->item = item;
+}
+
+static int count_items(const struct request *rq, int phase)
+{
+    int n = 0;
+    for (int i = 0; i < rq->n_items; i++)
+        n += rq->items[i].phase == phase;
+    return n;
+}
+
 static void push_timer(struct effect_list *fx, enum request_timer t, int64_t due_ms)
 {
     struct effect *e = effect_list_push(fx, EFFECT_TIMER, due_ms);
@@ -301,7 +316,16 @@ static void push_submit_notice(const struct request *out, struct effect_list *fx
                           out->kind == REQUEST_REFUND ? "the refund"
                           : out->kind == REQUEST_SUSPEND ? "the suspension" : "the cancellation",
                           market_words(out));
-    effect_list_push(fx, EFFECT_PROVIDER_SUBMIT, 0);
+    if (out->n_items >= 2) {
+        /* The marketplace takes one entitlement per call: one call each. */
+        for (int i = 0; i < out->n_items; i++) {
+            struct effect *e = effect_list_push(fx, EFFECT_PROVIDER_SUBMIT, 0);
+            if (e)
+                e->item = i + 1;
+        }
+    } else {
+        effect_list_push(fx, EFFECT_PROVIDER_SUBMIT, 0);
+    }
 }
 
 static int on_approve(const struct request *in, const struct request_event *ev,
@@ -825,6 +849,85 @@ static int on_case_status(const struct request *in, const struct request_event *
     return REQUEST_APPLIED;
 }
 
+/* Several entitlements: each answer and status is about one of them (ev->item); the
+ * request moves on when all have answered, and completes when all are settled. */
+static void settle_items(const struct request *in, int64_t now_ms, struct request *out,
+                         struct effect_list *fx)
+{
+    int waiting = count_items(out, ITEM_WAITING), open = count_items(out, ITEM_SUBMITTED);
+    int done = count_items(out, ITEM_DONE), total = out->n_items;
+    if (waiting == 0 && out->state == REQUEST_SUBMITTING) {
+        if (open + done == 0) {
+            close_request(out, REQUEST_FAILED, now_ms);
+            request_copy_str(out->failure, sizeof(out->failure),
+                             "Partner Center refused every entitlement.");
+        } else {
+            out->state = REQUEST_SUBMITTED;
+            out->submitted_ms = now_ms;
+        }
+    }
+    if (waiting == 0 && open == 0 && !request_is_terminal(out->state)) {
+        if (done > 0) {
+            close_request(out, REQUEST_COMPLETED, now_ms);
+            effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                                  "%d of %d entitlements of customer %s are inactive: %s is "
+                                  "complete. <@%s>",
+                                  done, total, in->agreement.buyer_account, in->id,
+                                  in->requester);
+        } else {
+            close_request(out, REQUEST_FAILED, now_ms);
+        }
+    }
+    effect_list_push(fx, EFFECT_UPDATE_CARD, 0);
+}
+
+static int on_item_answer(const struct request *in, const struct request_event *ev,
+                          const struct policy *pol, int64_t now_ms, struct request *out,
+                          struct effect_list *fx)
+{
+    int i = ev->item - 1;
+    struct request_item *it;
+    if (i < 0 || i >= in->n_items ||
+        (in->state != REQUEST_SUBMITTING && in->state != REQUEST_SUBMITTED))
+        return REQUEST_IGNORED;
+    it = &out->items[i];
+    if (ev->kind == EV_STATUS) {
+        if (it->phase != ITEM_SUBMITTED)
+            return REQUEST_IGNORED;
+        request_copy_str(it->status, sizeof(it->status), ev->status_raw);
+        if (ev->status == MSTATUS_PENDING) {
+            push_item_poll(fx, now_ms + poll_delay(pol, 1), ev->item);
+            return REQUEST_QUIET;
+        }
+        it->phase = ev->status == MSTATUS_APPROVED || ev->status == MSTATUS_AUTO_APPROVED
+                        ? ITEM_DONE : ITEM_FAILED;
+        effect_list_push_text(fx, EFFECT_REPLY, NULL, "Entitlement %s is now %s (%d of %d "
+                              "settled).", it->id, it->phase == ITEM_DONE ? "inactive"
+                              : ev->status_raw, out->n_items - count_items(out, ITEM_WAITING)
+                              - count_items(out, ITEM_SUBMITTED), out->n_items);
+    } else {
+        if (it->phase != ITEM_WAITING)
+            return REQUEST_IGNORED;     /* a replayed answer */
+        request_copy_str(it->status, sizeof(it->status), ev->status_raw);
+        if (ev->kind == EV_SUBMIT_ACCEPTED) {
+            it->phase = ITEM_SUBMITTED;
+            request_copy_str(it->ref, sizeof(it->ref), ev->ref);
+            effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                                  "Partner Center accepted the cancellation of entitlement %s "
+                                  "(%d of %d). It turns inactive in about 10 minutes.",
+                                  it->id, i + 1, in->n_items);
+            push_item_poll(fx, now_ms + poll_delay(pol, 0), ev->item);
+        } else {
+            it->phase = ITEM_FAILED;
+            effect_list_push_text(fx, EFFECT_REPLY, NULL, "Partner Center refused the "
+                                  "cancellation of entitlement %s: %s <@%s>", it->id, ev->text,
+                                  in->requester);
+        }
+    }
+    settle_items(in, now_ms, out, fx);
+    return REQUEST_APPLIED;
+}
+
 int request_transition(const struct request *in, const struct request_event *ev,
                        const struct policy *policy, int64_t now_ms,
                        struct request *out, struct effect_list *effects,
@@ -838,6 +941,11 @@ int request_transition(const struct request *in, const struct request_event *ev,
         rc = on_create(ev, policy, now_ms, out, effects, why);
     } else {
         *out = *in;
+        if (ev->item > 0 && (ev->kind == EV_SUBMIT_ACCEPTED || ev->kind == EV_SUBMIT_REFUSED ||
+                             ev->kind == EV_STATUS)) {
+            rc = on_item_answer(in, ev, policy, now_ms, out, effects);
+            goto done;
+        }
         switch (ev->kind) {
         case EV_CONFIRM:           rc = on_confirm(in, ev, policy, now_ms, out, effects, why); break;
         case EV_DISCARD:           rc = on_discard(in, ev, now_ms, out, effects, why); break;
@@ -861,6 +969,7 @@ int request_transition(const struct request *in, const struct request_event *ev,
         default:                   rc = refuse(why, "event", "Unknown event."); break;
         }
     }
+done:
     if (rc == REQUEST_APPLIED || rc == REQUEST_QUIET) {
         out->updated_ms = now_ms;
     } else {

@@ -52,6 +52,7 @@ struct request_event {
     enum market_status status;        /* EV_STATUS */
     char status_raw[32];              /* EV_STATUS: as the marketplace spells it */
     enum request_timer timer;         /* EV_TIMER */
+    int item;                         /* provider answers: 1-based request item; 0: whole */
 };
 
 enum request_rc {

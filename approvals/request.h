@@ -18,6 +18,7 @@
 #define REASON_CODE_MAX 40
 #define NOTE_MAX 2001
 #define REQUEST_MAX_APPROVALS 4
+#define REQUEST_MAX_ITEMS 8
 
 enum request_kind {
     REQUEST_CANCEL,             /* CR-n: cancel an agreement / entitlement */
@@ -61,6 +62,21 @@ struct agreement {
     char currency[4];
 };
 
+/* One entitlement of a request that names several (Azure: one call per entitlement). */
+enum request_item_phase {
+    ITEM_WAITING,                       /* not answered by the marketplace yet */
+    ITEM_SUBMITTED,                     /* accepted; being read back */
+    ITEM_DONE,                          /* inactive */
+    ITEM_FAILED                         /* refused */
+};
+
+struct request_item {
+    char id[AGREEMENT_ID_MAX];          /* entitlement id */
+    int phase;                          /* enum request_item_phase */
+    char status[32];                    /* as the marketplace spells it */
+    char ref[128];
+};
+
 struct approval {
     char user[USER_ID_MAX];
     int64_t at_ms;
@@ -91,6 +107,10 @@ struct request {
 
     struct approval approvals[REQUEST_MAX_APPROVALS];
     int n_approvals;
+    /* Several entitlements of one customer (n_items >= 2); agreement is the first's.
+     * With n_items 0 the request is about agreement alone. */
+    struct request_item items[REQUEST_MAX_ITEMS];
+    int n_items;
     int approvals_needed;               /* fixed at confirmation from the policy */
 
     char decided_by[USER_ID_MAX];       /* who rejected / withdrew */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "bot/runtime_int.h"
 #include "bot/log.h"
 #include "commands/cmd.h"
@@ -18,6 +19,9 @@ struct lookup_ctx {
     struct cmd cmd;
     char user[USER_ID_MAX];
     char channel[CHANNEL_ID_MAX];
+    int looked_up;                       /* entitlements verified so far (several) */
+    struct agreement first;              /* the first entitlement's look-up */
+    struct request_item items[REQUEST_MAX_ITEMS];
 };
 
 static void target_from_cmd(const struct cmd *c, struct provider_target *t)
@@ -55,6 +59,18 @@ static void draft_from_cmd(const struct lookup_ctx *ctx, const struct agreement 
     request_copy_str(d->refund_currency, sizeof(d->refund_currency), c->currency);
 }
 
+static void on_lookup_answer(void *ud, const struct provider_result *res);
+
+/* Several entitlements: each is verified at the marketplace before the draft exists. */
+static int lookup_next_item(struct lookup_ctx *ctx)
+{
+    struct provider_target t;
+    target_from_cmd(&ctx->cmd, &t);
+    request_copy_str(t.entitlement_id, sizeof(t.entitlement_id),
+                     ctx->cmd.entitlements[ctx->looked_up]);
+    return provider_lookup(bot_provider(ctx->bot, ctx->cmd.market), &t, on_lookup_answer, ctx);
+}
+
 static void on_lookup_answer(void *ud, const struct provider_result *res)
 {
     struct lookup_ctx *ctx = ud;
@@ -62,18 +78,43 @@ static void on_lookup_answer(void *ud, const struct provider_result *res)
     struct request *draft = NULL;
     struct request_event *ev = NULL;
     char msg[700];
+    int several = ctx->cmd.n_entitlements >= 2;
     if (res->rc != PROVIDER_OK || res->n_matches < 1) {
         snprintf(msg, sizeof(msg), "Could not look up %s: %s",
-                 ctx->cmd.market == MARKET_AZURE ? ctx->cmd.entitlement_id : ctx->cmd.agreement_id,
+                 ctx->cmd.market != MARKET_AZURE ? ctx->cmd.agreement_id
+                 : several ? ctx->cmd.entitlements[ctx->looked_up] : ctx->cmd.entitlement_id,
                  res->message[0] ? res->message : provider_rc_text(res->rc));
         bot_tell(b, ctx->channel, ctx->user, msg);
         goto out;
+    }
+    if (several && ctx->looked_up == 0)
+        ctx->first = res->matches[0];
+    if (several) {
+        struct request_item *it = &ctx->items[ctx->looked_up];
+        request_copy_str(it->id, sizeof(it->id), res->matches[0].id);
+        request_copy_str(it->status, sizeof(it->status), res->matches[0].status);
+        if (strcasecmp(res->matches[0].status, "active") != 0) {
+            snprintf(msg, sizeof(msg), "entitlement: %s is %s, not active: there is nothing to "
+                     "cancel. Leave it out of the list.", it->id, res->matches[0].status);
+            bot_tell(b, ctx->channel, ctx->user, msg);
+            goto out;
+        }
+        if (++ctx->looked_up < ctx->cmd.n_entitlements) {
+            if (lookup_next_item(ctx) == 0)
+                return;                  /* ctx lives on with the next look-up */
+            bot_tell(b, ctx->channel, ctx->user, "Could not ask the marketplace; try again.");
+            goto out;
+        }
     }
     draft = calloc(1, sizeof(*draft));
     ev = calloc(1, sizeof(*ev));
     if (!draft || !ev)
         abort();
-    draft_from_cmd(ctx, &res->matches[0], draft);
+    draft_from_cmd(ctx, several ? &ctx->first : &res->matches[0], draft);
+    if (several) {
+        memcpy(draft->items, ctx->items, sizeof(draft->items));
+        draft->n_items = ctx->cmd.n_entitlements;
+    }
     if (store_next_request_id(b->store, draft->kind, draft->id) != STORE_OK) {
         log_error("could not allocate a request id: %s", store_last_error(b->store));
         bot_tell(b, ctx->channel, ctx->user,
@@ -142,6 +183,8 @@ static void start_lookup(struct bot *b, const struct cmd *c, const char *user,
     target_from_cmd(c, &t);
     if (c->verb == CMD_SEARCH)
         rc = provider_search(bot_provider(b, c->market), &t, on_search_answer, ctx);
+    else if (c->n_entitlements >= 2)
+        rc = lookup_next_item(ctx);
     else
         rc = provider_lookup(bot_provider(b, c->market), &t, on_lookup_answer, ctx);
     if (rc != 0) {

@@ -27,6 +27,7 @@ struct effect_run {
     char request_id[REQUEST_ID_MAX];
     enum effect_kind kind;
     int attempts;
+    int item;                       /* 1-based request item, 0: the whole request */
 };
 
 static int in_flight_index(const struct bot *b, const char *id)
@@ -140,6 +141,7 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
     request_copy_str(ev->actor, sizeof(ev->actor), "marketplace");
     request_copy_str(ev->via, sizeof(ev->via), "provider");
     request_copy_str(ev->status_raw, sizeof(ev->status_raw), res->status_raw);
+    ev->item = run->item;
     switch (run->kind) {
     case EFFECT_PROVIDER_SUBMIT:
         /* Accepted, then failed validation at once (AWS VALIDATION_FAILED): a refusal. */
@@ -276,7 +278,8 @@ static void on_case_described(void *ud, const struct aws_support_result *r)
     run_finish(run, r->rc == AWS_SUPPORT_OK ? "ok" : aws_support_rc_text(r->rc));
 }
 
-static void provider_ref_from(const struct request *rq, struct provider_ref *ref)
+/* item: 1-based request item (one of several entitlements), 0 for the whole. */
+static void provider_ref_from(const struct request *rq, int item, struct provider_ref *ref)
 {
     memset(ref, 0, sizeof(*ref));
     ref->kind = rq->kind;
@@ -294,6 +297,11 @@ static void provider_ref_from(const struct request *rq, struct provider_ref *ref
                          rq->agreement.id);
     }
     request_copy_str(ref->ref, sizeof(ref->ref), rq->provider_ref);
+    if (item > 0 && item <= rq->n_items) {
+        request_copy_str(ref->target.entitlement_id, sizeof(ref->target.entitlement_id),
+                         rq->items[item - 1].id);
+        request_copy_str(ref->ref, sizeof(ref->ref), rq->items[item - 1].ref);
+    }
 }
 
 static int start_submit(struct effect_run *run, const struct request *rq)
@@ -303,7 +311,7 @@ static int start_submit(struct effect_run *run, const struct request *rq)
     int rc;
     if (!s)
         abort();
-    provider_ref_from(rq, &ref);
+    provider_ref_from(rq, run->item, &ref);
     s->kind = rq->kind;
     s->target = ref.target;
     request_copy_str(s->reason_code, sizeof(s->reason_code), rq->reason_code);
@@ -338,6 +346,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
     run->effect_id = se->id;
     run->kind = se->fx.kind;
     run->attempts = se->attempts;
+    run->item = se->fx.item;
     request_copy_str(run->request_id, sizeof(run->request_id), se->request_id);
     if (store_load_request(b->store, se->request_id, rq) != STORE_OK) {
         log_error("%s: effect %lld for a request that cannot be read: %s", se->request_id,
@@ -382,12 +391,12 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
         rc = start_submit(run, rq);
         break;
     case EFFECT_PROVIDER_WITHDRAW:
-        provider_ref_from(rq, &ref);
+        provider_ref_from(rq, run->item, &ref);
         rc = provider_withdraw(bot_provider(b, rq->market), &ref, rq->decision_note,
                                on_provider_answer, run);
         break;
     case EFFECT_PROVIDER_POLL:
-        provider_ref_from(rq, &ref);
+        provider_ref_from(rq, run->item, &ref);
         rc = provider_poll(bot_provider(b, rq->market), &ref, on_provider_answer, run);
         break;
     case EFFECT_SUPPORT_CREATE:
@@ -475,7 +484,7 @@ void bot_on_market_change(struct bot *b, const char *request_id)
     run->bot = b;
     run->kind = EFFECT_PROVIDER_POLL;
     request_copy_str(run->request_id, sizeof(run->request_id), request_id);
-    provider_ref_from(rq, &ref);
+    provider_ref_from(rq, run->item, &ref);
     if (provider_poll(bot_provider(b, rq->market), &ref, on_provider_answer, run) != 0)
         free(run);
 out:

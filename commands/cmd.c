@@ -651,8 +651,28 @@ static int set_value(struct parse *ps, enum field f, const struct cmd_tok *t)
             *p = to_lower(*p);          /* one spelling, so the same GUID matches itself */
         return f == F_CUSTOMER ? PUT(c->customer_id, v) : PUT(c->subscription_id, v);
     }
-    case F_ENTITLEMENT:
-        return valid_id(v, 64, "_.-") ? PUT(c->entitlement_id, v) : refuse_bad(ps, f, v, NULL);
+    case F_ENTITLEMENT: {
+        /* Several entitlements of one subscription: entitlement=e1,e2 (one approval,
+         * one call each). */
+        char *save = NULL, *one;
+        c->n_entitlements = 0;
+        for (one = strtok_r(v, ",", &save); one; one = strtok_r(NULL, ",", &save)) {
+            if (!valid_id(one, 64, "_.-") || c->n_entitlements >= REQUEST_MAX_ITEMS)
+                return refuse(ps->err, "entitlement", "entitlement: \"%.64s\" is not accepted. "
+                              "Give 1 to %d entitlement ids separated by commas, each 1-64 "
+                              "letters, digits, '_', '.' or '-' (e.g. entitlement=ent-1,ent-2).",
+                              one, REQUEST_MAX_ITEMS);
+            for (int i = 0; i < c->n_entitlements; i++)
+                if (strcmp(c->entitlements[i], one) == 0)
+                    return refuse(ps->err, "entitlement", "entitlement: %.64s is listed twice; "
+                                  "name each once (e.g. entitlement=ent-1,ent-2).", one);
+            PUT(c->entitlements[c->n_entitlements], one);
+            c->n_entitlements++;
+        }
+        if (!c->n_entitlements)
+            return refuse_bad(ps, f, v, NULL);
+        return PUT(c->entitlement_id, c->entitlements[0]);
+    }
     case F_REASON: {
         const char *code = cmd_reason_from_alias(c->market, v);
         char shown[SHOWN_MAX + 4];
@@ -917,7 +937,8 @@ static const char help_text[] =
     SYNTAX_SEARCH_AWS "\n"
     "    list the matching agreements to pick from; only an agreement id names exactly one\n"
     SYNTAX_CANCEL_AZURE "\n"
-    "    Azure cancellations are only for compromise or abuse\n"
+    "    Azure cancellations are only for compromise or abuse; several entitlements of one\n"
+    "    subscription: entitlement=ent-1,ent-2 (one approval, one call each)\n"
     "/cancel suspend azure customer=<guid> subscription=<guid> entitlement=<id> "
     "reason=compromise note=\"...\"\n"
     "    suspend the Azure subscription instead of cancelling it (same approvals; SU-n)\n"

@@ -33,7 +33,9 @@ struct cmd {
     char offer_id[AGREEMENT_ID_MAX];     /* SEARCH */
     char customer_id[40];                /* Azure: GUID */
     char subscription_id[40];            /* Azure: GUID */
-    char entitlement_id[AGREEMENT_ID_MAX];
+    char entitlement_id[AGREEMENT_ID_MAX];  /* the first of entitlements[] */
+    char entitlements[REQUEST_MAX_ITEMS][AGREEMENT_ID_MAX];  /* entitlement=e1,e2,... */
+    int n_entitlements;
 
     char reason_code[REASON_CODE_MAX];   /* canonical: REPLACING_AGREEMENT, ..., compromise */
     char note[NOTE_MAX];

@@ -49,6 +49,11 @@ static const struct field approval_fields[] = {
     F_STR(approval, user), F_I64(approval, at_ms), F_STR(approval, via),
 };
 
+static const struct field item_fields[] = {
+    F_STR(request_item, id), F_INT(request_item, phase), F_STR(request_item, status),
+    F_STR(request_item, ref),
+};
+
 /* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 if there is
  * none. As strict as jansson (no overlongs, surrogates or code points past
  * U+10FFFF), since jansson refuses to build a string from anything it would not. */
@@ -147,9 +152,10 @@ static int encode_fields(json_t *obj, const void *base, const struct field *f, s
 json_t *request_json_encode(const struct request *rq)
 {
     json_t *root = json_object(), *agreement = json_object(), *approvals = json_array();
+    json_t *items = json_array();
     json_t *ret = NULL;
     int n = rq->n_approvals;
-    if (!root || !agreement || !approvals)
+    if (!root || !agreement || !approvals || !items)
         goto out;
     if (json_object_set_new(root, "id", string_n(rq->id, strnlen(rq->id, sizeof(rq->id)))) ||
         json_object_set_new(root, "kind", json_string(request_kind_name(rq->kind))) ||
@@ -168,8 +174,15 @@ json_t *request_json_encode(const struct request *rq)
             encode_fields(a, &rq->approvals[i], approval_fields, COUNT(approval_fields)))
             goto out;
     }
+    for (int i = 0; i < rq->n_items && i < REQUEST_MAX_ITEMS; i++) {
+        json_t *it = json_object();
+        if (!it || json_array_append_new(items, it) ||
+            encode_fields(it, &rq->items[i], item_fields, COUNT(item_fields)))
+            goto out;
+    }
     if (json_object_set(root, "agreement", agreement) ||
-        json_object_set(root, "approvals", approvals))
+        json_object_set(root, "approvals", approvals) ||
+        (rq->n_items > 0 && json_object_set(root, "items", items)))
         goto out;
     ret = root;                              /* ownership moves to the caller */
     root = NULL;
@@ -177,6 +190,7 @@ out:
     json_decref(root);
     json_decref(agreement);
     json_decref(approvals);
+    json_decref(items);
     return ret;
 }
 
@@ -301,6 +315,22 @@ int request_json_decode(const json_t *obj, struct request *out, const char **bad
                 goto fail;
         }
         rq.n_approvals = (int)json_array_size(v);
+    }
+    if ((v = json_object_get(obj, "items")) && !json_is_null(v)) {
+        size_t i;
+        const json_t *it;
+        if (!json_is_array(v) || json_array_size(v) > REQUEST_MAX_ITEMS) {
+            bad = "items";
+            goto fail;
+        }
+        json_array_foreach(v, i, it) {
+            if (!json_is_object(it) ||
+                decode_fields(it, &rq.items[i], item_fields, COUNT(item_fields), &bad)) {
+                bad = bad ? bad : "items";
+                goto fail;
+            }
+        }
+        rq.n_items = (int)json_array_size(v);
     }
     memcpy(out, &rq, sizeof(rq));
     return 0;

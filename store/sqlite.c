@@ -86,6 +86,8 @@ static const char *const migrations[] = {
     "CREATE TABLE dedup (key TEXT PRIMARY KEY, at_ms BIGINT NOT NULL);"
     "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
     "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    /* 2: effects about one entitlement of a request that names several. */
+    "ALTER TABLE outbox ADD COLUMN item INTEGER NOT NULL DEFAULT 0;",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -397,8 +399,9 @@ static int sqlite_insert_effects(struct store *s, const char *request_id,
     if (!fx || fx->len == 0)
         return STORE_OK;
     if ((rc = sqlite_prepare(s, "INSERT INTO outbox (request_id, kind, timer, due_ms, user_id,"
-                                " text, status, attempts, created_ms)"
-                                " VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?)", &st, "save effect")))
+                                " text, status, attempts, created_ms, item)"
+                                " VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)", &st,
+                                "save effect")))
         goto out;
     for (int i = 0; i < fx->len; i++) {
         const struct effect *e = &fx->items[i];
@@ -407,7 +410,7 @@ static int sqlite_insert_effects(struct store *s, const char *request_id,
             bind_text(st, 3, request_timer_name(e->timer)) ||
             sqlite3_bind_int64(st, 4, e->due_ms ? e->due_ms : now_ms) ||
             bind_text(st, 5, e->user) || bind_text(st, 6, e->text) ||
-            sqlite3_bind_int64(st, 7, now_ms)) {
+            sqlite3_bind_int64(st, 7, now_ms) || sqlite3_bind_int(st, 8, e->item)) {
             rc = sqlite_fail(s, "save effect");
             goto out;
         }
@@ -701,7 +704,7 @@ int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, i
         return sqlite_failf(s, STORE_E_IO, "claim effects: out of memory");
     if ((rc = sqlite_begin(s)) ||
         (rc = sqlite_prepare(s, "SELECT id, request_id, kind, timer, due_ms, user_id, text,"
-                                " attempts FROM outbox WHERE status = 'pending' AND due_ms <= ?"
+                                " attempts, item FROM outbox WHERE status = 'pending' AND due_ms <= ?"
                                 " AND (lease_until_ms IS NULL OR lease_until_ms <= ?)"
                                 " ORDER BY due_ms, id LIMIT ?", &st, "claim effects")))
         goto out;
@@ -724,6 +727,7 @@ int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, i
         request_copy_str(e->fx.user, sizeof(e->fx.user), col_text(st, 5));
         request_copy_str(e->fx.text, sizeof(e->fx.text), col_text(st, 6));
         e->attempts = sqlite3_column_int(st, 7) + 1;     /* the attempt being claimed */
+        e->fx.item = sqlite3_column_int(st, 8);
         n++;
     }
     if (n < max && step != SQLITE_DONE) {

@@ -32,6 +32,29 @@ expect "GUID"
 expect "compromise"
 expect "Could not look up ent-9999"
 expect_not "posted card CR-2"
+# Several entitlements of one subscription: one request, one approval, one call each,
+# each reported on its own, complete when all are inactive.
+rm -f "$DB" "$DB".*
+shell <<'IN'
+/cancel azure customer=3f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b subscription=9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789 entitlement=ent-0001,ent-0004 reason=compromise note="Subscription compromised: unknown deployments in eastus"
+click CR-1 confirm
+as U0FIN1
+click CR-1 approve
+clock +11m
+show CR-1
+/cancel azure customer=3f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b subscription=9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789 entitlement=ent-0004,ent-9999 reason=compromise note="Subscription compromised: unknown deployments in eastus"
+IN
+expect "CR-1 · Cancel 2 Azure entitlements of subscription 9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789"
+expect_count 1 "It needs 1 approval from finance"
+expect "Partner Center accepted the cancellation of entitlement ent-0001 (1 of 2)."
+expect "Partner Center accepted the cancellation of entitlement ent-0004 (2 of 2)."
+expect "Entitlement ent-0001 is now inactive"
+expect "Entitlement ent-0004 is now inactive"
+expect "2 of 2 entitlements of customer 3f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b are inactive: CR-1 is complete."
+expect "Entitlement: ent-0004: inactive"
+expect "entitlement: ent-0004 is inactive, not active: there is nothing to cancel." "already cancelled by CR-1"
+expect_not "posted card CR-2"
+
 # Suspension is its own request type (SU-n) with the same approvals.
 shell <<'IN'
 /cancel suspend azure customer=3f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b subscription=9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789 entitlement=ent-0001 reason=compromise note="Subscription compromised: crypto mining seen in eastus"

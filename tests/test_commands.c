@@ -593,6 +593,22 @@ static void test_cancel_azure_reads_every_field(void)
     CHECK_STR(c.account, "tenant2");
 }
 
+static void test_several_entitlements_in_one_request(void)
+{
+    struct cmd c;
+    PARSES("/cancel", "azure customer=" CUST " subscription=" SUBS " entitlement=ent-1,ent-2,"
+           "ent-3 reason=compromise note=\"Tenant used for phishing, MSRC case 88\"", &c);
+    CHECK(c.n_entitlements == 3);
+    CHECK_STR(c.entitlements[2], "ent-3");
+    CHECK_STR(c.entitlement_id, "ent-1");
+    REFUSES("/cancel", "azure customer=" CUST " subscription=" SUBS " entitlement=ent-1,ent-1 "
+            "reason=compromise note=\"Tenant used for phishing, MSRC case 88\"", "entitlement",
+            "listed twice");
+    REFUSES("/cancel", "azure customer=" CUST " subscription=" SUBS " entitlement=ent-1,,x y "
+            "reason=compromise note=\"Tenant used for phishing, MSRC case 88\"", "entitlement",
+            "");
+}
+
 static void test_suspend_is_an_azure_action_of_its_own(void)
 {
     struct cmd c;
@@ -961,6 +977,7 @@ int main(void)
 {
     RUN(test_blank_text_opens_the_form);
     RUN(test_suspend_is_an_azure_action_of_its_own);
+    RUN(test_several_entitlements_in_one_request);
     RUN(test_help_under_both_commands);
     RUN(test_only_cancel_and_refund_are_commands);
     RUN(test_cancel_aws_reads_every_field);

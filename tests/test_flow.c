@@ -768,6 +768,77 @@ static void test_suspension_completes_when_partner_center_answers(void)
     CHECK_CONTAINS(find(&fx, EFFECT_REPLY, 0)->text, "suspended subscription");
 }
 
+static struct request several_entitlements(void)
+{
+    struct request d = fixture_draft(MARKET_AZURE, REQUEST_CANCEL), rq;
+    struct request_event ev = event(EV_CREATE, "U0ALICE", NULL);
+    struct effect_list fx;
+    struct refusal why;
+    const char *ids[3] = {"ent-1", "ent-2", "ent-3"};
+    for (int i = 0; i < 3; i++)
+        strcpy(d.items[i].id, ids[i]);
+    d.n_items = 3;
+    ev.draft = &d;
+    request_transition(NULL, &ev, &pol, T0, &rq, &fx, &why);
+    step(&rq, event(EV_CONFIRM, "U0ALICE", NULL), T0, &fx, &why);
+    return rq;
+}
+
+static struct request_event item_event(enum request_event_kind kind, int item,
+                                       enum market_status st)
+{
+    struct request_event ev = event(kind, "marketplace", "Not allowed.");
+    ev.item = item;
+    ev.status = st;
+    strcpy(ev.ref, "corr");
+    strcpy(ev.status_raw, st == MSTATUS_APPROVED ? "inactive" : "active");
+    return ev;
+}
+
+static void test_several_entitlements_get_one_approval_and_one_call_each(void)
+{
+    struct request rq = several_entitlements();
+    struct effect_list fx;
+    struct refusal why;
+    CHECK(step(&rq, event(EV_APPROVE, "U0FIN1", NULL), T0, &fx, &why) == REQUEST_APPLIED);
+    CHECK(count(&fx, EFFECT_PROVIDER_SUBMIT) == 3);
+    CHECK(find(&fx, EFFECT_PROVIDER_SUBMIT, 0)->item == 1);
+    CHECK(find(&fx, EFFECT_PROVIDER_SUBMIT, 2)->item == 3);
+    CHECK(step(&rq, item_event(EV_SUBMIT_ACCEPTED, 1, MSTATUS_PENDING), T0, &fx, &why) ==
+          REQUEST_APPLIED);
+    CHECK(rq.state == REQUEST_SUBMITTING);              /* two still unanswered */
+    CHECK(find(&fx, EFFECT_PROVIDER_POLL, 0)->item == 1);
+    CHECK(step(&rq, item_event(EV_SUBMIT_ACCEPTED, 1, MSTATUS_PENDING), T0, &fx, &why) ==
+          REQUEST_IGNORED);                             /* a replayed answer */
+    CHECK(step(&rq, item_event(EV_SUBMIT_REFUSED, 2, MSTATUS_PENDING), T0, &fx, &why) ==
+          REQUEST_APPLIED);
+    CHECK_CONTAINS(find(&fx, EFFECT_REPLY, 0)->text, "refused the cancellation of entitlement ent-2");
+    CHECK(step(&rq, item_event(EV_SUBMIT_ACCEPTED, 3, MSTATUS_PENDING), T0, &fx, &why) ==
+          REQUEST_APPLIED);
+    CHECK(rq.state == REQUEST_SUBMITTED);
+    CHECK(step(&rq, item_event(EV_STATUS, 1, MSTATUS_PENDING), T0, &fx, &why) == REQUEST_QUIET);
+    CHECK(step(&rq, item_event(EV_STATUS, 1, MSTATUS_APPROVED), T0, &fx, &why) ==
+          REQUEST_APPLIED);
+    CHECK(rq.state == REQUEST_SUBMITTED);               /* ent-3 is still active */
+    CHECK(step(&rq, item_event(EV_STATUS, 3, MSTATUS_APPROVED), T0 + 9, &fx, &why) ==
+          REQUEST_APPLIED);
+    CHECK(rq.state == REQUEST_COMPLETED && rq.closed_ms == T0 + 9);
+    CHECK(rq.items[0].phase == ITEM_DONE && rq.items[1].phase == ITEM_FAILED &&
+          rq.items[2].phase == ITEM_DONE);
+    CHECK_CONTAINS(find(&fx, EFFECT_REPLY, 1)->text, "2 of 3 entitlements");
+}
+
+static void test_several_entitlements_all_refused_fail_the_request(void)
+{
+    struct request rq = several_entitlements();
+    struct effect_list fx;
+    struct refusal why;
+    step(&rq, event(EV_APPROVE, "U0FIN1", NULL), T0, &fx, &why);
+    for (int i = 1; i <= 3; i++)
+        step(&rq, item_event(EV_SUBMIT_REFUSED, i, MSTATUS_PENDING), T0, &fx, &why);
+    CHECK(rq.state == REQUEST_FAILED);
+}
+
 static void test_refusal_leaves_output_equal_to_input(void)
 {
     struct request rq = awaiting(MARKET_AWS, REQUEST_CANCEL), out;
@@ -868,6 +939,8 @@ int main(void)
     RUN(test_support_case_is_filed_once_and_followed);
     RUN(test_without_a_support_plan_the_form_goes_to_the_requester);
     RUN(test_suspension_completes_when_partner_center_answers);
+    RUN(test_several_entitlements_get_one_approval_and_one_call_each);
+    RUN(test_several_entitlements_all_refused_fail_the_request);
     RUN(test_refusal_leaves_output_equal_to_input);
     RUN(test_card_shows_buttons_only_while_finance_decides);
     RUN(test_format_money_and_time);
