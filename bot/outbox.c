@@ -318,7 +318,10 @@ static int start_submit(struct effect_run *run, const struct request *rq)
     request_copy_str(s->description, sizeof(s->description), rq->note);
     /* Same request, same token: a re-run after a crash cannot create a second
      * cancellation request at the marketplace. */
-    snprintf(s->client_token, sizeof(s->client_token), "cancelbot-%s", rq->id);
+    if (run->item > 0)          /* one token per entitlement: each is its own call */
+        snprintf(s->client_token, sizeof(s->client_token), "cancelbot-%s-%d", rq->id, run->item);
+    else
+        snprintf(s->client_token, sizeof(s->client_token), "cancelbot-%s", rq->id);
     request_copy_str(s->invoice_id, sizeof(s->invoice_id), rq->invoice_id);
     s->amount_cents = rq->refund_cents;
     request_copy_str(s->currency, sizeof(s->currency), rq->refund_currency);
