@@ -104,16 +104,9 @@ static void finish_with(struct aws_call *c, enum provider_rc rc, const char *fmt
     finish(c);
 }
 
-/* An AWS message that quotes any part of the credentials is not passed on. */
 static void scrub(struct provider_result *res, const struct aws_credentials *cr)
 {
-    const char *secret[3] = {cr->access_key_id, cr->secret_access_key, cr->session_token};
-    for (int i = 0; i < 3; i++)
-        if (secret[i][0] && strstr(res->message, secret[i])) {
-            snprintf(res->message, sizeof(res->message), "%s (AWS's message quoted the "
-                     "credentials, so it is not shown.)", provider_rc_text(res->rc));
-            return;
-        }
+    aws_scrub_message(res->message, sizeof(res->message), cr, provider_rc_text(res->rc));
 }
 
 /* Half to all of min(base * 2^n, cap), so that callers throttled together spread. */

@@ -36,6 +36,19 @@ static const char *jstr(const json_t *o, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+int aws_scrub_message(char *msg, size_t len, const struct aws_credentials *cr,
+                      const char *instead)
+{
+    const char *secret[3] = {cr->access_key_id, cr->secret_access_key, cr->session_token};
+    for (int i = 0; i < 3; i++)
+        if (secret[i][0] && strstr(msg, secret[i])) {
+            snprintf(msg, len, "%s (AWS's message quoted the credentials, so it is not shown.)",
+                     instead);
+            return 1;
+        }
+    return 0;
+}
+
 int aws_iso8601_from_seconds(double secs, char out[32])
 {
     struct tm tm;

@@ -131,4 +131,10 @@ enum aws_verdict aws_answer(struct aws_args *a, const struct aws_who *who,
 /* "2025-01-15T10:30:00Z" from Unix seconds; out holds 32 bytes. 0 on success. */
 int aws_iso8601_from_seconds(double secs, char out[32]);
 
+/* An AWS message that quotes any part of the credentials is replaced by `instead`
+ * (AWS echoes the canonical request, session token included, on signature errors).
+ * Returns 1 when it replaced the message. */
+int aws_scrub_message(char *msg, size_t len, const struct aws_credentials *cr,
+                      const char *instead);
+
 #endif

@@ -508,16 +508,9 @@ static void finish_with(struct sup_call *c, enum aws_support_rc rc, const char *
     finish(c);
 }
 
-/* An AWS message that quotes any part of the credentials is not passed on. */
 static void scrub(struct aws_support_result *r, const struct aws_credentials *cr)
 {
-    const char *secret[3] = {cr->access_key_id, cr->secret_access_key, cr->session_token};
-    for (int i = 0; i < 3; i++)
-        if (secret[i][0] && strstr(r->message, secret[i])) {
-            say(r->message, sizeof(r->message), "%s (AWS's message quoted the credentials, so "
-                "it is not shown.)", aws_support_rc_text(r->rc));
-            return;
-        }
+    aws_scrub_message(r->message, sizeof(r->message), cr, aws_support_rc_text(r->rc));
 }
 
 /* Half to all of min(base * 2^n, cap), so that callers throttled together spread. */
