@@ -23,6 +23,8 @@ void policy_init_default(struct policy *p)
     p->approval_expiry_ms = 168 * HOUR_MS;
     p->approval_reminder_ms = 24 * HOUR_MS;
     p->buyer_window_ms = 7 * 24 * HOUR_MS;
+    p->dedup_ttl_ms = 60 * 60 * 1000;               /* Slack retries for about 5 min */
+    p->done_retention_ms = 30 * 24 * HOUR_MS;
     request_copy_str(p->aws_buyer_link, sizeof(p->aws_buyer_link),
                      "https://console.aws.amazon.com/marketplace/home#/agreements/{agreement_id}");
     request_copy_str(p->accounts[0].name, ACCOUNT_NAME_MAX, "default");

@@ -46,6 +46,8 @@ struct policy {
     int n_accounts;
     char provider_aws[16];                               /* "sim" or "aws" */
     char provider_azure[16];                             /* "sim" or "azure" */
+    int64_t dedup_ttl_ms;                                /* Slack delivery ids kept */
+    int64_t done_retention_ms;                           /* done outbox rows kept */
 };
 
 /* The built-in demo policy: channel C0CANCELS, everyone may request, U0FIN1 and

@@ -132,6 +132,9 @@ struct request {
     int withdrawing;                    /* withdrawal sent to the marketplace, not answered */
     int case_filing;                    /* the support case is being filed */
     char case_status[24];               /* "Pending", "Action Required", "Completed" */
+    /* The store's version of this record (0: never stored). The core copies it
+     * unchanged; the store writes a transition only against the version it came from. */
+    int64_t version;
 };
 
 const char *request_state_name(enum request_state s);       /* "awaiting_approval" */

@@ -321,6 +321,21 @@ static void check_approval_reminder(struct cfg *c, const char *path, json_t *v)
         c->p->approval_reminder_ms = x * HOUR_MS;
 }
 
+/* Slack redelivers for about 5 minutes; a shorter memory would act twice. */
+static void check_dedup_ttl(struct cfg *c, const char *path, json_t *v)
+{
+    long long x;
+    if (config_read_int(c, path, v, 10, 10080, "whole minutes from 10 to 10080 (a week)", &x))
+        c->p->dedup_ttl_ms = x * 60 * 1000;
+}
+
+static void check_done_retention(struct cfg *c, const char *path, json_t *v)
+{
+    long long x;
+    if (config_read_int(c, path, v, 1, 3650, "whole days from 1 to 3650", &x))
+        c->p->done_retention_ms = x * 24 * HOUR_MS;
+}
+
 /* -- accounts and tenants -- */
 
 static void check_profile(struct cfg *c, const char *path, json_t *v)
@@ -541,6 +556,8 @@ const struct field config_top_fields[] = {
     {"poll_interval_seconds", check_poll_interval},
     {"approval_expiry_hours", check_expiry},
     {"approval_reminder_hours", check_approval_reminder},
+    {"dedup_ttl_minutes", check_dedup_ttl},
+    {"done_effects_retention_days", check_done_retention},
     {"aws", check_aws},
     {"azure", check_azure},
     {"providers", check_providers},

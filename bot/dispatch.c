@@ -19,6 +19,7 @@ struct lookup_ctx {
     struct cmd cmd;
     char user[USER_ID_MAX];
     char channel[CHANNEL_ID_MAX];
+    int64_t intent_id;                   /* the stored slash command, 0: none */
     int looked_up;                       /* entitlements verified so far (several) */
     struct agreement first;              /* the first entitlement's look-up */
     struct request_item items[REQUEST_MAX_ITEMS];
@@ -79,6 +80,9 @@ static void on_lookup_answer(void *ud, const struct provider_result *res)
     struct request_event *ev = NULL;
     char msg[700];
     int several = ctx->cmd.n_entitlements >= 2;
+    /* The draft and the end of its intent commit together: a crash in between would
+     * otherwise resume the command and make a second draft. */
+    int batched = ctx->intent_id && store_batch_begin(b->store) == STORE_OK;
     if (res->rc != PROVIDER_OK || res->n_matches < 1) {
         snprintf(msg, sizeof(msg), "Could not look up %s: %s",
                  ctx->cmd.market != MARKET_AZURE ? ctx->cmd.agreement_id
@@ -100,8 +104,11 @@ static void on_lookup_answer(void *ud, const struct provider_result *res)
             goto out;
         }
         if (++ctx->looked_up < ctx->cmd.n_entitlements) {
-            if (lookup_next_item(ctx) == 0)
+            if (lookup_next_item(ctx) == 0) {
+                if (batched && store_batch_commit(b->store) != STORE_OK)
+                    log_error("could not commit: %s", store_last_error(b->store));
                 return;                  /* ctx lives on with the next look-up */
+            }
             bot_tell(b, ctx->channel, ctx->user, "Could not ask the marketplace; try again.");
             goto out;
         }
@@ -126,8 +133,12 @@ static void on_lookup_answer(void *ud, const struct provider_result *res)
     request_copy_str(ev->via, sizeof(ev->via), "command");
     ev->draft = draft;
     bot_apply(b, NULL, ev, NULL, ctx->channel);
-    bot_run_due(b);
 out:
+    if (ctx->intent_id && store_intent_done(b->store, ctx->intent_id) != STORE_OK)
+        log_error("could not mark the command done: %s", store_last_error(b->store));
+    if (batched && store_batch_commit(b->store) != STORE_OK)
+        log_error("could not commit the new request: %s", store_last_error(b->store));
+    bot_run_due(b);
     free(draft);
     free(ev);
     free(ctx);
@@ -164,6 +175,8 @@ static void on_search_answer(void *ud, const struct provider_result *res)
     }
     fclose(f);
     bot_tell(ctx->bot, ctx->channel, ctx->user, msg);
+    if (ctx->intent_id && store_intent_done(ctx->bot->store, ctx->intent_id) != STORE_OK)
+        log_error("could not mark the command done: %s", store_last_error(ctx->bot->store));
     free(msg);
     free(ctx);
 }
@@ -178,6 +191,7 @@ static void start_lookup(struct bot *b, const struct cmd *c, const char *user,
         abort();
     ctx->bot = b;
     ctx->cmd = *c;
+    ctx->intent_id = b->intent_id;
     request_copy_str(ctx->user, sizeof(ctx->user), user);
     request_copy_str(ctx->channel, sizeof(ctx->channel), channel);
     target_from_cmd(c, &t);
@@ -193,7 +207,9 @@ static void start_lookup(struct bot *b, const struct cmd *c, const char *user,
                  provider_rc_text((enum provider_rc)rc));
         bot_tell(b, channel, user, msg);
         free(ctx);
+        return;
     }
+    b->intent_taken = 1;            /* the answer's handler finishes the intent */
 }
 
 static int print_history_row(void *ud, const struct store_event_row *row)
@@ -351,4 +367,35 @@ void bot_on_command(struct bot *b, const char *user, const char *channel, const 
     }
 out:
     free(c);
+}
+
+void bot_on_command_intent(struct bot *b, const char *user, const char *channel,
+                           const char *command, const char *text, int64_t intent_id)
+{
+    b->intent_id = intent_id;
+    b->intent_taken = 0;
+    bot_on_command(b, user, channel, command, text);
+    if (intent_id && !b->intent_taken && store_intent_done(b->store, intent_id) != STORE_OK)
+        log_error("could not mark the command done: %s", store_last_error(b->store));
+    b->intent_id = 0;
+}
+
+#define RESUME_BATCH 16
+
+void bot_resume_intents(struct bot *b)
+{
+    struct store_intent *got = malloc(RESUME_BATCH * sizeof(*got));
+    int n = 0;
+    if (!got)
+        abort();
+    if (store_claim_intents(b->store, bot_now_ms(b), BOT_LEASE_MS, RESUME_BATCH, got, &n) !=
+        STORE_OK)
+        log_error("could not read unfinished commands: %s", store_last_error(b->store));
+    for (int i = 0; i < n; i++) {
+        log_info("resuming %s by %s, acknowledged before a stop but never finished",
+                 got[i].command, got[i].user);
+        bot_on_command_intent(b, got[i].user, got[i].channel, got[i].command, got[i].text,
+                              got[i].id);
+    }
+    free(got);
 }

@@ -4,7 +4,9 @@
  * idempotent: the card is posted only while no card id is stored, marketplace
  * submissions carry a client token derived from the request id, polls are reads.
  * Effects of one request run one at a time, in order, so a thread reply never
- * overtakes the card it belongs to. */
+ * overtakes the card it belongs to: the store's claim sees to that, across processes.
+ * A claim is a lease in this process's name; bot_maintain renews it while the effect
+ * runs, so a slow marketplace call is never started a second time elsewhere. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,6 @@
 #include "approvals/format.h"
 
 #define CLAIM_BATCH 32
-#define LEASE_MS (5 * 60 * 1000)
 #define RETRY_BASE_MS 1000
 #define RETRY_CAP_MS (15 * 60 * 1000)
 #define CHAT_MAX_ATTEMPTS 8
@@ -30,29 +31,6 @@ struct effect_run {
     int item;                       /* 1-based request item, 0: the whole request */
 };
 
-static int in_flight_index(const struct bot *b, const char *id)
-{
-    for (int i = 0; i < b->n_in_flight; i++)
-        if (strcmp(b->in_flight[i], id) == 0)
-            return i;
-    return -1;
-}
-
-static void in_flight_add(struct bot *b, const char *id)
-{
-    if (b->n_in_flight < BOT_MAX_IN_FLIGHT)
-        request_copy_str(b->in_flight[b->n_in_flight++], REQUEST_ID_MAX, id);
-}
-
-static void in_flight_remove(struct bot *b, const char *id)
-{
-    int i = in_flight_index(b, id);
-    if (i >= 0) {
-        b->n_in_flight--;
-        memmove(b->in_flight[i], b->in_flight[b->n_in_flight], REQUEST_ID_MAX);
-    }
-}
-
 static int64_t retry_delay(struct bot *b, int attempts)
 {
     return backoff_jittered_ms(&b->rng, attempts, RETRY_BASE_MS, RETRY_CAP_MS);
@@ -63,8 +41,6 @@ static void run_finish(struct effect_run *run, const char *result)
     if (run->effect_id && store_effect_done(run->bot->store, run->effect_id, result) != STORE_OK)
         log_error("%s: effect %lld could not be marked done: %s", run->request_id,
                   (long long)run->effect_id, store_last_error(run->bot->store));
-    if (run->effect_id)
-        in_flight_remove(run->bot, run->request_id);
     free(run);
 }
 
@@ -74,11 +50,13 @@ static void run_retry(struct effect_run *run, const char *error)
     int64_t due = bot_now_ms(b) + retry_delay(b, run->attempts);
     log_warn("%s: %s failed (attempt %d): %s; retrying", run->request_id,
              effect_kind_name(run->kind), run->attempts, error);
-    if (run->effect_id && store_effect_retry(b->store, run->effect_id, due, error) != STORE_OK)
+    int rc = run->effect_id ? store_effect_retry(b->store, run->effect_id, due, error) : STORE_OK;
+    if (rc == STORE_E_NOT_FOUND)        /* our lease ran out and another process took it */
+        log_warn("%s: effect %lld is now another process's: %s", run->request_id,
+                 (long long)run->effect_id, store_last_error(b->store));
+    else if (rc != STORE_OK)
         log_error("%s: could not reschedule effect: %s", run->request_id,
                   store_last_error(b->store));
-    if (run->effect_id)
-        in_flight_remove(b, run->request_id);
     free(run);
 }
 
@@ -363,7 +341,6 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
         fflush(NULL);   /* what the chat already showed stays shown */
         raise(SIGKILL);
     }
-    in_flight_add(b, se->request_id);
     switch (se->fx.kind) {
     case EFFECT_POST_CARD:
         if (rq->card_ts[0]) {           /* posted before a crash: do not post twice */
@@ -446,30 +423,26 @@ out:
 
 int bot_run_due(struct bot *b)
 {
-    struct stored_effect *batch = malloc(CLAIM_BATCH * sizeof(*batch));
-    char started[CLAIM_BATCH][REQUEST_ID_MAX];
-    int n = 0, n_started = 0;
-    int64_t now = bot_now_ms(b);
-    if (!batch)
+    struct stored_effect *batch;
+    int n = 0;
+    /* Inside a group commit nothing may leave the process: the batch may still roll
+     * back. The loop runs due effects once it is committed. */
+    if (store_in_batch(b->store))
+        return 0;
+    bot_maintain(b);
+    if (!(batch = malloc(CLAIM_BATCH * sizeof(*batch))))
         abort();
-    if (store_claim_due_effects(b->store, now, LEASE_MS, CLAIM_BATCH, batch, &n) != STORE_OK) {
+    /* The store hands out at most one effect per request, and none of a request
+     * whose effect is under way (here or in another process): nothing is handed back. */
+    if (store_claim_due_effects(b->store, bot_now_ms(b), BOT_LEASE_MS, CLAIM_BATCH, batch,
+                                &n) != STORE_OK) {
         log_error("outbox: could not claim effects: %s", store_last_error(b->store));
         n = 0;
     }
-    for (int i = 0; i < n; i++) {
-        int busy = in_flight_index(b, batch[i].request_id) >= 0;
-        for (int j = 0; j < n_started && !busy; j++)
-            busy = strcmp(started[j], batch[i].request_id) == 0;
-        if (busy) {
-            /* Its predecessor is still running: hand it back, due as it was. */
-            store_effect_retry(b->store, batch[i].id, batch[i].fx.due_ms, NULL);
-            continue;
-        }
-        request_copy_str(started[n_started++], REQUEST_ID_MAX, batch[i].request_id);
+    for (int i = 0; i < n; i++)
         start_effect(b, &batch[i]);
-    }
     free(batch);
-    return n_started;
+    return n;
 }
 
 void bot_on_market_change(struct bot *b, const char *request_id)

@@ -7,6 +7,7 @@
  * Commands that only read (status, list, help, export) answer directly. Look-ups go
  * to the provider first, because the requester must see the real agreement before a
  * draft exists. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "providers/sim.h"
 #include "providers/aws_agreement.h"
 #include "providers/azure.h"
+#include <unistd.h>
 
 #define CLOCK_SETTING "clock_offset_ms"
 
@@ -112,6 +114,52 @@ static void on_aws_event(void *ud, const struct aws_event *e)
     }
     free(rq);
     free(ev);
+}
+
+struct owner_check {
+    struct bot *bot;
+    char dead[8][STORE_OWNER_MAX];
+    int n_dead;
+};
+
+/* An owner is "host:pid:nonce" (store_owner). On our own host a lease whose process
+ * is gone (or whose pid is ours: our predecessor in a container that restarts as pid
+ * 1) can be taken at once instead of when it runs out; every other owner's lease,
+ * live or not, is left to expire. */
+static int collect_dead_owner(void *ud, const char *owner)
+{
+    struct owner_check *c = ud;
+    const char *mine = store_owner(c->bot->store), *colon = strchr(owner, ':');
+    size_t host_len = colon ? (size_t)(colon - owner) : 0;
+    long pid;
+    char *end;
+    if (!colon || strcmp(owner, mine) == 0 || strncmp(owner, mine, host_len + 1) != 0)
+        return 0;
+    pid = strtol(colon + 1, &end, 10);
+    if (*end != ':' || pid <= 0)
+        return 0;
+    if (pid == (long)getpid() || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+        if (c->n_dead < (int)(sizeof(c->dead) / sizeof(c->dead[0])))
+            request_copy_str(c->dead[c->n_dead++], STORE_OWNER_MAX, owner);
+    }
+    return 0;
+}
+
+static void release_dead_predecessors(struct bot *b)
+{
+    struct owner_check *c = calloc(1, sizeof(*c));
+    int64_t now = bot_now_ms(b);
+    if (!c)
+        abort();
+    c->bot = b;
+    if (store_lease_owners(b->store, now, collect_dead_owner, c) != STORE_OK)
+        log_warn("could not read the outbox leases: %s", store_last_error(b->store));
+    for (int i = 0; i < c->n_dead; i++) {
+        log_info("taking over the work of a stopped process on this host (%s)", c->dead[i]);
+        if (store_release_leases_of(b->store, c->dead[i], now) != STORE_OK)
+            log_warn("could not release its leases: %s", store_last_error(b->store));
+    }
+    free(c);
 }
 
 static struct provider *open_provider(struct bot *b, const char *which, const char *market,
@@ -215,9 +263,7 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
             goto out;
         aws_events_poller_start(b->events);
     }
-    /* A single process owns the store: leases held by a crashed run are void, so its
-     * unfinished effects run again now (they are idempotent). */
-    store_release_leases(b->store);
+    release_dead_predecessors(b);
     *out = b;
     b = NULL;
     rc = 0;
@@ -231,6 +277,9 @@ void bot_close(struct bot *b)
 {
     if (!b)
         return;
+    /* A clean stop: what we hold is due now for whoever runs next. */
+    if (b->store && store_release_own_leases(b->store, bot_now_ms(b)) != STORE_OK)
+        log_warn("could not release our leases: %s", store_last_error(b->store));
     aws_events_poller_stop(b->events);
     if (b->loop) {
         /* Let answers already queued land, so their contexts are freed by their owners. */
@@ -279,22 +328,43 @@ void bot_tell(struct bot *b, const char *channel, const char *user, const char *
         log_warn("an ephemeral message could not be sent");
 }
 
+/* How often a transition is recomputed when another process moved the request
+ * between our read and our write; each round re-reads, so a livelock needs that
+ * many writes by others in the few microseconds of one round. */
+#define APPLY_MAX_ROUNDS 16
+
 int bot_apply(struct bot *b, const struct request *in, const struct request_event *ev,
               const char *dedup_key, const char *reply_channel)
 {
     struct request *out = malloc(sizeof(*out));
+    struct request *fresh = malloc(sizeof(*fresh));
     struct effect_list *fx = malloc(sizeof(*fx));
     struct refusal why;
+    const struct request *cur = in;
     int64_t now = bot_now_ms(b);
-    int rc = -1, t;
-    if (!out || !fx)
+    int rc = -1, t, round;
+    if (!out || !fresh || !fx)
         abort();
-    t = request_transition(in, ev, &b->policy, now, out, fx, &why);
+    for (round = 0;; round++) {
+        t = request_transition(cur, ev, &b->policy, now, out, fx, &why);
+        if (t != REQUEST_APPLIED && t != REQUEST_QUIET)
+            break;
+        rc = store_commit_transition(b->store, out, cur ? cur->state : REQUEST_DRAFT,
+                                     t == REQUEST_QUIET ? NULL : ev, fx, dedup_key, now);
+        if (rc != STORE_E_CONFLICT || !cur || round + 1 >= APPLY_MAX_ROUNDS)
+            break;
+        /* Another process wrote first: apply the event to what it wrote. */
+        log_debug("%s: moved under us; re-applying %s", cur->id,
+                  request_event_kind_name(ev->kind));
+        if (store_load_request(b->store, cur->id, fresh) != STORE_OK) {
+            rc = STORE_E_IO;
+            break;
+        }
+        cur = fresh;
+    }
     switch (t) {
     case REQUEST_APPLIED:
     case REQUEST_QUIET:
-        rc = store_commit_transition(b->store, out, in ? in->state : REQUEST_DRAFT,
-                                     t == REQUEST_QUIET ? NULL : ev, fx, dedup_key, now);
         if (rc == STORE_DUPLICATE) {
             log_info("%s: duplicate delivery (%s) ignored", out->id, dedup_key);
         } else if (rc != STORE_OK) {
@@ -311,10 +381,10 @@ int bot_apply(struct bot *b, const struct request *in, const struct request_even
         }
         break;
     case REQUEST_REFUSED:
-        log_info("%s: %s by %s refused: %s", in ? in->id : ev->draft->id,
+        log_info("%s: %s by %s refused: %s", cur ? cur->id : ev->draft->id,
                  request_event_kind_name(ev->kind), ev->actor, why.text);
         if (ev->actor[0] == 'U' || ev->actor[0] == 'W')
-            bot_tell(b, reply_channel ? reply_channel : (in ? in->channel : ev->draft->channel),
+            bot_tell(b, reply_channel ? reply_channel : (cur ? cur->channel : ev->draft->channel),
                      ev->actor, why.text);
         rc = 1;
         break;
@@ -323,8 +393,33 @@ int bot_apply(struct bot *b, const struct request *in, const struct request_even
         break;
     }
     free(out);
+    free(fresh);
     free(fx);
     return rc;
+}
+
+void bot_maintain(struct bot *b)
+{
+    int64_t now = bot_now_ms(b);
+    int pruned = 0;
+    if (store_in_batch(b->store))
+        return;
+    if (now >= b->next_renew_ms) {
+        b->next_renew_ms = now + BOT_RENEW_MS;
+        if (store_renew_leases(b->store, now, BOT_LEASE_MS) != STORE_OK)
+            log_error("could not renew our leases: %s", store_last_error(b->store));
+        bot_resume_intents(b);
+    }
+    if (now >= b->next_prune_ms) {
+        b->next_prune_ms = now + BOT_PRUNE_EVERY_MS;
+        if (store_prune(b->store, now - b->policy.dedup_ttl_ms,
+                        now - b->policy.done_retention_ms,
+                        &pruned) != STORE_OK)
+            log_warn("housekeeping failed: %s", store_last_error(b->store));
+        else if (pruned)
+            log_debug("housekeeping: %d old de-duplication key(s) and done effect(s) removed",
+                      pruned);
+    }
 }
 
 /* Loads the request named in a command or click; tells the user when it does not exist. */

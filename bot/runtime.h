@@ -59,6 +59,18 @@ void bot_on_reaction(struct bot *b, const char *user, const char *channel, const
 /* The marketplace changed (the shell's buyer played a part): read the status now. */
 void bot_on_market_change(struct bot *b, const char *request_id);
 
+/* Housekeeping, called by the loop at every wake-up (cheap when nothing is due):
+ * renews this process's leases, resumes intents a dead process left, prunes old
+ * de-duplication keys and done effects. */
+void bot_maintain(struct bot *b);
+/* Resumes slash commands that were stored (and acked) but whose process died before
+ * finishing them. */
+void bot_resume_intents(struct bot *b);
+/* A slash command stored as intent intent_id before its ack: dispatched like
+ * bot_on_command, and marked done when it has finished (with the draft it made). */
+void bot_on_command_intent(struct bot *b, const char *user, const char *channel,
+                           const char *command, const char *text, int64_t intent_id);
+
 /* Starts every due effect of the outbox; returns how many it started. */
 int bot_run_due(struct bot *b);
 /* Runs deferred work and due effects until nothing is left to do now. */

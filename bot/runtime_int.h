@@ -8,7 +8,11 @@
 #include "providers/aws_support.h"
 #include "providers/aws_events_poll.h"
 
-#define BOT_MAX_IN_FLIGHT 64
+/* Leases on effects and intents: renewed every BOT_RENEW_MS while held, so another
+ * process takes over a dead one's work within BOT_LEASE_MS. */
+#define BOT_LEASE_MS (30 * 1000)
+#define BOT_RENEW_MS (10 * 1000)
+#define BOT_PRUNE_EVERY_MS (5 * 60 * 1000)
 
 struct bot {
     struct policy policy;
@@ -21,10 +25,12 @@ struct bot {
     struct aws_support *support;         /* AWS Support API; NULL with the sim */
     struct aws_events_poller *events;    /* EventBridge events via SQS; NULL: polling only */
     uint64_t rng;                        /* jitter for retry back-off */
-    /* Requests with an effect under way: their next effect waits, so a thread reply
-     * never overtakes the card it hangs off. */
-    char in_flight[BOT_MAX_IN_FLIGHT][REQUEST_ID_MAX];
-    int n_in_flight;
+    int64_t next_renew_ms;               /* bot_maintain's schedule */
+    int64_t next_prune_ms;
+    /* The intent (stored slash command) being dispatched, and whether a look-up took
+     * it over: the look-up then marks it done with the draft it creates. */
+    int64_t intent_id;
+    int intent_taken;
     /* Fault injection for the crash tests: SIGKILL just before running an effect of
      * this kind (CANCELBOT_FAULT_KILL_BEFORE=provider_submit), or just after the
      * marketplace answered it and before that answer is stored (..._KILL_AFTER). */

@@ -8,8 +8,12 @@
  * - Every write of more than one statement runs in BEGIN IMMEDIATE, which takes the
  *   write lock up front: a deferred transaction that reads and then writes can fail
  *   with SQLITE_BUSY half-way, whatever the busy timeout.
- * - Statements are prepared per call and finalized on every path. The store runs a
- *   handful of statements per Slack event; a statement cache would be one more owner.
+ * - Statements are prepared once and kept in a small cache (sqlite_int.h); each user
+ *   hands its statement back (sqlite_release), which resets it, on every path.
+ * - Each request row has a version; a transition is written only against the version
+ *   it was computed from, checked under the write lock (store_commit_transition).
+ * - Group commit: store_batch_begin/commit put the writes of one loop turn in one
+ *   transaction; inside, every multi-statement write is a savepoint.
  * - Schema: `migrations` is an ordered list, applied in one transaction at open; the
  *   number applied is schema_version. A database from a newer cancelbot is refused
  *   rather than half-understood.
@@ -23,24 +27,21 @@
  *   never a value from a request body. */
 #include <assert.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
-#include "store/store.h"
+#include <unistd.h>
+#include "store/sqlite_int.h"
 #include "store/request_json.h"
-
-struct store {
-    sqlite3 *db;
-    char err[256];
-};
 
 /* Append only: a released step never changes, or databases already past it would
  * differ from new ones. Step i brings the schema from version i to i + 1. */
 static const char *const migrations[] = {
     /* 1: the initial schema.
-     * INTEGER PRIMARY KEY is SQLite's rowid: assigned in insert order, and never
-     * reused since events and outbox rows are never deleted.
+     * INTEGER PRIMARY KEY is SQLite's rowid: assigned in insert order. Events are
+     * never deleted; done outbox rows are pruned by age (store_prune), and a pruned
+     * id is never looked up again.
      * PG: BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY. */
     "CREATE TABLE requests ("
     " id TEXT PRIMARY KEY,"
@@ -88,15 +89,38 @@ static const char *const migrations[] = {
     "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
     /* 2: effects about one entitlement of a request that names several. */
     "ALTER TABLE outbox ADD COLUMN item INTEGER NOT NULL DEFAULT 0;",
+    /* 3: several processes on one record. Requests carry a version (rows already
+     * there are version 1); leases name their owner; the pending outbox is indexed
+     * by due time alone (next-due and the claim read it without scanning) and by
+     * request (one effect of a request at a time); intents are slash commands
+     * stored before their ack; old de-duplication keys can be pruned by age. A
+     * claimed effect's due_ms is its lease's end: the time anyone next needs to
+     * look at it. */
+    "ALTER TABLE requests ADD COLUMN version BIGINT NOT NULL DEFAULT 1;"
+    "ALTER TABLE outbox ADD COLUMN lease_owner TEXT;"
+    "DROP INDEX outbox_by_due;"
+    "CREATE INDEX outbox_pending_by_due ON outbox (due_ms, id) WHERE status = 'pending';"
+    "CREATE INDEX outbox_pending_by_request ON outbox (request_id, id)"
+    " WHERE status = 'pending';"
+    "CREATE INDEX outbox_done_by_created ON outbox (created_ms) WHERE status = 'done';"
+    "CREATE INDEX dedup_by_age ON dedup (at_ms);"
+    "CREATE TABLE intents ("
+    " id INTEGER PRIMARY KEY,"
+    " user_id TEXT NOT NULL,"
+    " channel TEXT NOT NULL,"
+    " command TEXT NOT NULL,"
+    " text TEXT NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done')),"
+    " lease_owner TEXT,"
+    " lease_until_ms BIGINT NOT NULL,"
+    " created_ms BIGINT NOT NULL);"
+    "CREATE INDEX intents_pending ON intents (lease_until_ms) WHERE status = 'pending';",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* ---- errors and statement plumbing ---- */
 
-static int sqlite_failf(struct store *s, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int sqlite_failf(struct store *s, int rc, const char *fmt, ...)
+int sqlite_failf(struct store *s, int rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -105,60 +129,163 @@ static int sqlite_failf(struct store *s, int rc, const char *fmt, ...)
     return rc;
 }
 
-/* After a failed sqlite3_* call: what we were doing, then SQLite's reason. */
-static int sqlite_fail(struct store *s, const char *what)
+int sqlite_fail(struct store *s, const char *what)
 {
     return sqlite_failf(s, STORE_E_IO, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int sqlite_prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what)
+static unsigned sql_hash(const char *sql)
 {
-    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+    unsigned h = 2166136261u;               /* FNV-1a */
+    for (; *sql; sql++)
+        h = (h ^ (unsigned char)*sql) * 16777619u;
+    return h;
+}
+
+int sqlite_prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what)
+{
+    unsigned h = sql_hash(sql);
+    struct stmt_slot *slot;
+    for (int i = 0; i < s->n_cache; i++) {
+        slot = &s->cache[i];
+        /* A statement still stepping (a caller's callback re-entering the store with
+         * the same query) cannot be lent twice: that caller gets its own. */
+        if (slot->hash == h && strcmp(slot->sql, sql) == 0 && !sqlite3_stmt_busy(slot->st)) {
+            *st = slot->st;
+            return STORE_OK;
+        }
+    }
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
         return sqlite_fail(s, what);
+    if (s->n_cache < STMT_CACHE_MAX) {
+        for (int i = 0; i < s->n_cache; i++)
+            if (s->cache[i].hash == h && strcmp(s->cache[i].sql, sql) == 0)
+                return STORE_OK;            /* the busy twin stays the cached one */
+        slot = &s->cache[s->n_cache];
+        if (!(slot->sql = strdup(sql)))
+            return STORE_OK;                /* uncached: finalized on release */
+        slot->hash = h;
+        slot->st = *st;
+        s->n_cache++;
+    }
     return STORE_OK;
 }
 
-static int sqlite_exec(struct store *s, const char *sql, const char *what)
+void sqlite_release(struct store *s, sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < s->n_cache; i++) {
+        if (s->cache[i].st == st) {
+            /* Reset now: a statement left mid-step would hold its read snapshot (and
+             * keep the WAL from being checkpointed). */
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+int sqlite_exec(struct store *s, const char *sql, const char *what)
 {
     if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return sqlite_fail(s, what);
     return STORE_OK;
 }
 
-/* Steps a statement that returns no rows. */
-static int sqlite_run(struct store *s, sqlite3_stmt *st, const char *what)
+int sqlite_run(struct store *s, sqlite3_stmt *st, const char *what)
 {
     if (sqlite3_step(st) != SQLITE_DONE)
         return sqlite_fail(s, what);
     return STORE_OK;
 }
 
-static int sqlite_begin(struct store *s)
+int sqlite_begin(struct store *s)
 {
+    if (s->batch_depth > 0) {
+        if (s->batch_failed || sqlite3_get_autocommit(s->db))
+            return sqlite_failf(s, STORE_E_IO, "begin: the batch's transaction was rolled "
+                                "back by an earlier error");
+        return sqlite_exec(s, "SAVEPOINT tx", "savepoint");
+    }
     return sqlite_exec(s, "BEGIN IMMEDIATE", "begin");   /* PG: BEGIN */
 }
 
-static int sqlite_commit(struct store *s)
+int sqlite_commit(struct store *s)
 {
+    if (s->batch_depth > 0)
+        return sqlite_exec(s, "RELEASE tx", "release savepoint");
     return sqlite_exec(s, "COMMIT", "commit");
 }
 
-/* Leaves s->err alone: it already holds the failure that brought us here. Some
- * errors (SQLITE_FULL, SQLITE_IOERR) roll back by themselves, hence the check. */
-static void sqlite_rollback(struct store *s)
+/* Some errors (SQLITE_FULL, SQLITE_IOERR) roll the whole transaction back by
+ * themselves, hence the autocommit checks; inside a batch that loses the batch. */
+void sqlite_rollback(struct store *s)
 {
+    if (s->batch_depth > 0) {
+        if (sqlite3_get_autocommit(s->db))
+            s->batch_failed = 1;
+        else
+            sqlite3_exec(s->db, "ROLLBACK TO tx; RELEASE tx", NULL, NULL, NULL);
+        return;
+    }
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_batch_begin(struct store *s)
+{
+    int rc;
+    if (!s)
+        return STORE_E_INVALID;
+    if (s->batch_depth == 0) {
+        s->err[0] = '\0';
+        if ((rc = sqlite_exec(s, "BEGIN IMMEDIATE", "begin batch")))
+            return rc;
+        s->batch_failed = 0;
+    }
+    s->batch_depth++;
+    return STORE_OK;
+}
+
+int store_batch_commit(struct store *s)
+{
+    int rc;
+    if (!s || s->batch_depth == 0)
+        return STORE_E_INVALID;
+    if (--s->batch_depth > 0)
+        return STORE_OK;
+    if (s->batch_failed || sqlite3_get_autocommit(s->db))
+        return sqlite_failf(s, STORE_E_IO, "commit batch: rolled back by an earlier error (%s)",
+                            s->err[0] ? s->err : "unknown");
+    if ((rc = sqlite_exec(s, "COMMIT", "commit batch")))
+        sqlite_rollback(s);
+    return rc;
+}
+
+void store_batch_rollback(struct store *s)
+{
+    if (!s || s->batch_depth == 0)
+        return;
+    s->batch_depth = 0;
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_in_batch(const struct store *s)
+{
+    return s && s->batch_depth > 0;
+}
+
 /* NULL binds SQL NULL. TRANSIENT: SQLite copies, so no caller buffer must outlive
  * the statement. */
-static int bind_text(sqlite3_stmt *st, int i, const char *v)
+int bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+const char *col_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? (const char *)t : "";
@@ -181,7 +308,7 @@ static int sqlite_set_wal(struct store *s)
         rc = sqlite_failf(s, STORE_E_IO, "journal_mode: the database refused WAL (got %s)",
                           col_text(st, 0));
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     return rc;
 }
 
@@ -201,7 +328,7 @@ static int sqlite_migrate(struct store *s)
         goto out;
     }
     version = sqlite3_column_int(st, 0);                    /* NULL (fresh file): 0 */
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     st = NULL;
     if (version > MIGRATION_COUNT) {
         rc = sqlite_failf(s, STORE_E_SCHEMA, "database schema version %d is newer than "
@@ -220,15 +347,38 @@ static int sqlite_migrate(struct store *s)
         }
         if ((rc = sqlite_run(s, st, what)))
             goto out;
-        sqlite3_finalize(st);
+        sqlite_release(s, st);
         st = NULL;
     }
     rc = sqlite_commit(s);
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     if (rc != STORE_OK)
         sqlite_rollback(s);
     return rc;
+}
+
+/* host:pid:nonce. The host and pid let a restarted process recognise leases of its
+ * own dead predecessor (bot/runtime.c); the nonce tells two lives of one pid apart. */
+static void sqlite_make_owner(struct store *s)
+{
+    char host[64] = "localhost";
+    unsigned long long nonce = (unsigned long long)(uintptr_t)s;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (f) {
+        if (fread(&nonce, sizeof(nonce), 1, f) != 1)
+            nonce ^= (unsigned long long)getpid() << 32;
+        fclose(f);
+    }
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    snprintf(s->owner, sizeof(s->owner), "%s:%ld:%016llx", host, (long)getpid(), nonce);
+}
+
+const char *store_owner(const struct store *s)
+{
+    return s ? s->owner : "";
 }
 
 int store_open(const char *path, struct store **out)
@@ -239,6 +389,7 @@ int store_open(const char *path, struct store **out)
         return STORE_E_INVALID;
     if (!(s = calloc(1, sizeof(*s))))
         return STORE_E_IO;
+    sqlite_make_owner(s);
     /* open_v2 hands back a handle even when it fails; store_close frees it. */
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)) {
         rc = STORE_E_IO;
@@ -262,6 +413,12 @@ void store_close(struct store *s)
     int rc;
     if (!s)
         return;
+    for (int i = 0; i < s->n_cache; i++) {
+        sqlite3_finalize(s->cache[i].st);
+        free(s->cache[i].sql);
+    }
+    if (s->batch_depth > 0 && s->db && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     rc = sqlite3_close(s->db);          /* SQLITE_BUSY: a statement was not finalized */
     assert(rc == SQLITE_OK);
     (void)rc;
@@ -308,13 +465,13 @@ int store_next_request_id(struct store *s, enum request_kind kind, char out[REQU
     }
     snprintf(out, REQUEST_ID_MAX, "%s-%lld", prefix, n);
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     return rc;
 }
 
 /* 1 when key is new (now recorded), 0 when seen, <0 on error. Inside or outside a
  * transaction: ON CONFLICT DO NOTHING makes a repeat a no-op, not a failure. */
-static int sqlite_dedup_insert(struct store *s, const char *key, int64_t now_ms)
+int sqlite_dedup_insert(struct store *s, const char *key, int64_t now_ms)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -329,42 +486,48 @@ static int sqlite_dedup_insert(struct store *s, const char *key, int64_t now_ms)
         goto out;
     rc = sqlite3_changes(s->db) == 1;
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     return rc;
 }
 
-static int sqlite_upsert_request(struct store *s, const struct request *rq, const char *data)
+/* Writes rq at version rq->version + 1, if the stored row is still at rq->version
+ * (0: the row must not exist yet); otherwise STORE_E_CONFLICT. Called under the write
+ * lock, so the check and the write are one step for every other process. */
+static int sqlite_write_request(struct store *s, const struct request *rq, const char *data)
 {
+    static const char insert_sql[] =
+        "INSERT INTO requests (id, kind, state, market, requester, channel, card_ts,"
+        " created_ms, updated_ms, data, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+        " ON CONFLICT (id) DO NOTHING";
     /* An empty card_ts never overwrites a stored one: the card was posted by an
      * effect after `rq` was loaded, and losing its ts would post a second card. */
-    static const char sql[] =
-        "INSERT INTO requests (id, kind, state, market, requester, channel, card_ts,"
-        " created_ms, updated_ms, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, state = excluded.state,"
-        " market = excluded.market, requester = excluded.requester,"
-        " channel = excluded.channel,"
-        " card_ts = CASE WHEN excluded.card_ts = '' THEN requests.card_ts"
-        " ELSE excluded.card_ts END,"
-        " created_ms = excluded.created_ms, updated_ms = excluded.updated_ms,"
-        " data = excluded.data";
+    static const char update_sql[] =
+        "UPDATE requests SET kind = ?2, state = ?3, market = ?4, requester = ?5,"
+        " channel = ?6, card_ts = CASE WHEN ?7 = '' THEN card_ts ELSE ?7 END,"
+        " created_ms = ?8, updated_ms = ?9, data = ?10, version = version + 1"
+        " WHERE id = ?1 AND version = ?11";
     sqlite3_stmt *st = NULL;
     char what[48];
     int rc;
     snprintf(what, sizeof(what), "save request %s", rq->id);
-    if ((rc = sqlite_prepare(s, sql, &st, what)))
+    if ((rc = sqlite_prepare(s, rq->version ? update_sql : insert_sql, &st, what)))
         goto out;
     if (bind_text(st, 1, rq->id) || bind_text(st, 2, request_kind_name(rq->kind)) ||
         bind_text(st, 3, request_state_name(rq->state)) ||
         bind_text(st, 4, request_market_name(rq->market)) || bind_text(st, 5, rq->requester) ||
         bind_text(st, 6, rq->channel) || bind_text(st, 7, rq->card_ts) ||
         sqlite3_bind_int64(st, 8, rq->created_ms) || sqlite3_bind_int64(st, 9, rq->updated_ms) ||
-        bind_text(st, 10, data)) {
+        bind_text(st, 10, data) || (rq->version && sqlite3_bind_int64(st, 11, rq->version))) {
         rc = sqlite_fail(s, what);
         goto out;
     }
-    rc = sqlite_run(s, st, what);
+    if ((rc = sqlite_run(s, st, what)))
+        goto out;
+    if (sqlite3_changes(s->db) != 1)
+        rc = sqlite_failf(s, STORE_E_CONFLICT, "request %s changed since it was read "
+                          "(version %lld)", rq->id, (long long)rq->version);
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     return rc;
 }
 
@@ -387,7 +550,7 @@ static int sqlite_insert_event(struct store *s, const struct request *after,
     }
     rc = sqlite_run(s, st, "save event");
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     return rc;
 }
 
@@ -418,7 +581,7 @@ static int sqlite_insert_effects(struct store *s, const char *request_id,
             goto out;
     }
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     return rc;
 }
 
@@ -446,7 +609,7 @@ int store_commit_transition(struct store *s, const struct request *after,
             goto out;
         }
     }
-    if ((rc = sqlite_upsert_request(s, after, data)) ||
+    if ((rc = sqlite_write_request(s, after, data)) ||
         (ev && (rc = sqlite_insert_event(s, after, from, ev, now_ms))) ||
         (rc = sqlite_insert_effects(s, after->id, fx, now_ms)) ||
         (rc = sqlite_commit(s)))
@@ -458,10 +621,10 @@ out:
     return rc;
 }
 
-/* Columns 0..2 of st are id, card_ts, data. The id and card_ts columns win over the
+/* Columns 0..3 of st are id, card_ts, data, version. The id and card_ts columns win over the
  * document: the id is the key, and card_ts may have been set after the document
  * was last written (see sqlite_upsert_request). */
-#define REQUEST_COLUMNS "id, card_ts, data"
+#define REQUEST_COLUMNS "id, card_ts, data, version"
 
 static int sqlite_read_request(struct store *s, sqlite3_stmt *st, struct request *out)
 {
@@ -472,6 +635,7 @@ static int sqlite_read_request(struct store *s, sqlite3_stmt *st, struct request
     request_copy_str(rq.id, sizeof(rq.id), id);
     if (*col_text(st, 1))
         request_copy_str(rq.card_ts, sizeof(rq.card_ts), col_text(st, 1));
+    rq.version = sqlite3_column_int64(st, 3);
     memcpy(out, &rq, sizeof(rq));
     return STORE_OK;
 }
@@ -496,7 +660,7 @@ static int sqlite_load_one(struct store *s, const char *sql, const char *key,
     else
         rc = sqlite_fail(s, what);
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     return rc;
 }
 
@@ -538,8 +702,8 @@ int store_set_card_ts(struct store *s, const char *request_id, const char *card_
         rc = sqlite_failf(s, STORE_E_IO, "request %s: out of memory encoding it", request_id);
         goto out;
     }
-    if ((rc = sqlite_prepare(s, "UPDATE requests SET card_ts = ?, data = ? WHERE id = ?",
-                             &st, "set card")))
+    if ((rc = sqlite_prepare(s, "UPDATE requests SET card_ts = ?, data = ?,"
+                                " version = version + 1 WHERE id = ?", &st, "set card")))
         goto out;
     if (bind_text(st, 1, card_ts) || bind_text(st, 2, data) || bind_text(st, 3, request_id)) {
         rc = sqlite_fail(s, "set card");
@@ -549,7 +713,7 @@ int store_set_card_ts(struct store *s, const char *request_id, const char *card_
         goto out;
     rc = sqlite_commit(s);
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     if (rc != STORE_OK)
         sqlite_rollback(s);
     free(data);
@@ -613,7 +777,7 @@ int store_list_requests(struct store *s, enum store_list_filter filter, const ch
 bind_failed:
     rc = sqlite_fail(s, "list requests");
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     return rc;
 }
 
@@ -633,7 +797,7 @@ static int sqlite_request_exists(struct store *s, const char *id, int *exists)
     else
         rc = sqlite_fail(s, "find request");
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     return rc;
 }
 
@@ -677,204 +841,7 @@ int store_history(struct store *s, const char *request_id,
     if (rows == 0 && (rc = sqlite_request_exists(s, request_id, &exists)) == STORE_OK && !exists)
         rc = STORE_E_NOT_FOUND;
 out:
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* ---- the outbox ---- */
-
-int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
-                            struct stored_effect *out, int *n_out)
-{
-    /* Rows are read, then leased, in one IMMEDIATE transaction: a second process
-     * waits for the write lock and then sees the leases. Read into a scratch array so
-     * that *out is written only on success.
-     * PG: SELECT ... FOR UPDATE SKIP LOCKED, so replicas claim side by side. */
-    struct stored_effect *got = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc, step = SQLITE_DONE, n = 0;
-    if (!s || !out || !n_out || max < 0 || lease_ms <= 0)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
-    if (max == 0) {
-        *n_out = 0;
-        return STORE_OK;
-    }
-    if (!(got = calloc((size_t)max, sizeof(*got))))
-        return sqlite_failf(s, STORE_E_IO, "claim effects: out of memory");
-    if ((rc = sqlite_begin(s)) ||
-        (rc = sqlite_prepare(s, "SELECT id, request_id, kind, timer, due_ms, user_id, text,"
-                                " attempts, item FROM outbox WHERE status = 'pending' AND due_ms <= ?"
-                                " AND (lease_until_ms IS NULL OR lease_until_ms <= ?)"
-                                " ORDER BY due_ms, id LIMIT ?", &st, "claim effects")))
-        goto out;
-    if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, now_ms) ||
-        sqlite3_bind_int(st, 3, max)) {
-        rc = sqlite_fail(s, "claim effects");
-        goto out;
-    }
-    while (n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct stored_effect *e = &got[n];
-        e->id = sqlite3_column_int64(st, 0);
-        request_copy_str(e->request_id, sizeof(e->request_id), col_text(st, 1));
-        if (effect_kind_from_name(col_text(st, 2), &e->fx.kind) != 0 ||
-            request_timer_from_name(col_text(st, 3), &e->fx.timer) != 0) {
-            rc = sqlite_failf(s, STORE_E_IO, "outbox effect %lld: unknown kind or timer",
-                              (long long)e->id);
-            goto out;
-        }
-        e->fx.due_ms = sqlite3_column_int64(st, 4);
-        request_copy_str(e->fx.user, sizeof(e->fx.user), col_text(st, 5));
-        request_copy_str(e->fx.text, sizeof(e->fx.text), col_text(st, 6));
-        e->attempts = sqlite3_column_int(st, 7) + 1;     /* the attempt being claimed */
-        e->fx.item = sqlite3_column_int(st, 8);
-        n++;
-    }
-    if (n < max && step != SQLITE_DONE) {
-        rc = sqlite_fail(s, "claim effects");
-        goto out;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if ((rc = sqlite_prepare(s, "UPDATE outbox SET lease_until_ms = ?, attempts = attempts + 1"
-                                " WHERE id = ?", &st, "lease effect")))
-        goto out;
-    for (int i = 0; i < n; i++) {
-        sqlite3_reset(st);
-        if (sqlite3_bind_int64(st, 1, now_ms + lease_ms) || sqlite3_bind_int64(st, 2, got[i].id)) {
-            rc = sqlite_fail(s, "lease effect");
-            goto out;
-        }
-        if ((rc = sqlite_run(s, st, "lease effect")))
-            goto out;
-    }
-    if ((rc = sqlite_commit(s)))
-        goto out;
-    memcpy(out, got, (size_t)n * sizeof(*got));
-    *n_out = n;
-out:
-    sqlite3_finalize(st);
-    if (rc != STORE_OK)
-        sqlite_rollback(s);
-    free(got);
-    return rc;
-}
-
-/* Steps an UPDATE of one effect (bound by the caller); no row changed is
- * STORE_E_NOT_FOUND. */
-static int sqlite_update_effect(struct store *s, sqlite3_stmt *st, int64_t effect_id,
-                                const char *what)
-{
-    int rc;
-    if ((rc = sqlite_run(s, st, what)))
-        return rc;
-    if (sqlite3_changes(s->db) == 0)
-        return sqlite_failf(s, STORE_E_NOT_FOUND, "%s: no such effect %lld", what,
-                            (long long)effect_id);
-    return STORE_OK;
-}
-
-/* Not limited to pending rows: after a lease ran out, two runs may both finish the
- * effect (effects are idempotent), and the second must not look like a failure. */
-int store_effect_done(struct store *s, int64_t effect_id, const char *result)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-    if (!s)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
-    if ((rc = sqlite_prepare(s, "UPDATE outbox SET status = 'done', result = ?,"
-                                " lease_until_ms = NULL WHERE id = ?", &st, "effect done")))
-        goto out;
-    if (bind_text(st, 1, result) || sqlite3_bind_int64(st, 2, effect_id)) {
-        rc = sqlite_fail(s, "effect done");
-        goto out;
-    }
-    rc = sqlite_update_effect(s, st, effect_id, "effect done");
-out:
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* Pending rows only: a done effect must not be scheduled again. A NULL error (an
- * effect handed back unrun) keeps the last real one. */
-int store_effect_retry(struct store *s, int64_t effect_id, int64_t next_due_ms, const char *error)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-    if (!s)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
-    if ((rc = sqlite_prepare(s, "UPDATE outbox SET due_ms = ?, last_error = COALESCE(?, last_error),"
-                                " lease_until_ms = NULL WHERE id = ? AND status = 'pending'",
-                             &st, "effect retry")))
-        goto out;
-    if (sqlite3_bind_int64(st, 1, next_due_ms) || bind_text(st, 2, error) ||
-        sqlite3_bind_int64(st, 3, effect_id)) {
-        rc = sqlite_fail(s, "effect retry");
-        goto out;
-    }
-    rc = sqlite_update_effect(s, st, effect_id, "effect retry");
-out:
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int store_release_leases(struct store *s)
-{
-    if (!s)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
-    return sqlite_exec(s, "UPDATE outbox SET lease_until_ms = NULL"
-                          " WHERE status = 'pending' AND lease_until_ms IS NOT NULL",
-                       "release leases");
-}
-
-int store_next_due(struct store *s, int64_t *due_ms)
-{
-    /* A leased effect cannot be claimed before its lease ends, so that is when it is
-     * due: otherwise the scheduler would wake at once, claim nothing, and spin for as
-     * long as the effect's HTTP call takes. Unleased, this is due_ms. */
-    sqlite3_stmt *st = NULL;
-    int rc;
-    if (!s || !due_ms)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
-    if ((rc = sqlite_prepare(s, "SELECT MIN(CASE WHEN lease_until_ms > due_ms"
-                                " THEN lease_until_ms ELSE due_ms END)"
-                                " FROM outbox WHERE status = 'pending'", &st, "next due")))
-        goto out;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = sqlite_fail(s, "next due");
-        goto out;
-    }
-    if (sqlite3_column_type(st, 0) == SQLITE_NULL)
-        rc = STORE_E_NOT_FOUND;
-    else
-        *due_ms = sqlite3_column_int64(st, 0);
-out:
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int store_count_pending(struct store *s, const char *request_id, enum effect_kind kind, int *n)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-    if (!s || !request_id || !n)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
-    if ((rc = sqlite_prepare(s, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"
-                                " AND request_id = ? AND kind = ?", &st, "count pending")))
-        goto out;
-    if (bind_text(st, 1, request_id) || bind_text(st, 2, effect_kind_name(kind)) ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        rc = sqlite_fail(s, "count pending");
-        goto out;
-    }
-    *n = sqlite3_column_int(st, 0);
-out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     return rc;
 }
 
@@ -919,7 +886,7 @@ int store_get_setting(struct store *s, const char *name, char *out, size_t outle
     }
     memcpy(out, col_text(st, 0), len + 1);
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     return rc;
 }
 
@@ -940,6 +907,6 @@ int store_set_setting(struct store *s, const char *name, const char *value)
     }
     rc = sqlite_run(s, st, "set setting");
 out:
-    sqlite3_finalize(st);
+    sqlite_release(s, st);
     return rc;
 }

@@ -20,21 +20,40 @@ enum store_rc {
     STORE_E_NOT_FOUND = -1,
     STORE_E_IO = -2,            /* the database failed; err text in store_last_error */
     STORE_E_SCHEMA = -3,        /* database from a newer cancelbot */
-    STORE_E_INVALID = -4
+    STORE_E_INVALID = -4,
+    STORE_E_CONFLICT = -5       /* the request moved since it was read: re-read, re-apply */
 };
 
 struct store;
 
-/* path: a SQLite file (created if missing, WAL mode, migrated to the current schema). */
+/* path: a SQLite file (created if missing, WAL mode, migrated to the current schema).
+ * Each open store is one lease owner ("host:pid:nonce", see store_owner). */
 int store_open(const char *path, struct store **out);
 void store_close(struct store *s);
 const char *store_last_error(const struct store *s);   /* never contains secrets */
+#define STORE_OWNER_MAX 128
+const char *store_owner(const struct store *s);
+
+/* Group commit. Everything written between begin and commit lands in one transaction
+ * (one fsync); the write lock is held in between, so keep it to one loop turn. Nests:
+ * only the outermost commit commits. Inside, each store_commit_transition is a
+ * savepoint, so one failed write does not undo its neighbours. A failed outermost
+ * commit rolls everything back and returns the error: nothing of the batch may be
+ * acknowledged then. */
+int store_batch_begin(struct store *s);
+int store_batch_commit(struct store *s);
+void store_batch_rollback(struct store *s);
+int store_in_batch(const struct store *s);
 
 /* Next id of the kind's sequence: "CR-1", "CR-2", ... / "RF-1", ... Gaps are fine. */
 int store_next_request_id(struct store *s, enum request_kind kind, char out[REQUEST_ID_MAX]);
 
 /* One transaction: if dedup_key is non-NULL and already seen, STORE_DUPLICATE and
- * nothing is written; else records the key, upserts `after`, appends one event row
+ * nothing is written. `after->version` is the version the transition was computed
+ * from (0: a new request): if the stored request is at another version by the time
+ * the write lock is held, STORE_E_CONFLICT and nothing is written, so two processes
+ * can never overwrite each other's transitions. Else records the key, writes `after`
+ * at version + 1, appends one event row
  * (ev->kind, ev->actor, ev->via, ev->text, from -> after->state, at now_ms) and one
  * outbox row per effect (due_ms 0 means now_ms). ev NULL: no event row (a quiet
  * transition, such as a status poll that found nothing new). */
@@ -43,9 +62,10 @@ int store_commit_transition(struct store *s, const struct request *after,
                             const struct effect_list *fx, const char *dedup_key,
                             int64_t now_ms);
 
+/* Fills out->version with the stored version. */
 int store_load_request(struct store *s, const char *id, struct request *out);
 
-/* Updates only the card's chat id (after EFFECT_POST_CARD ran). */
+/* Updates only the card's chat id (after EFFECT_POST_CARD ran); a new version. */
 int store_set_card_ts(struct store *s, const char *request_id, const char *card_ts);
 
 /* Finds the request whose card has this chat id. */
@@ -84,21 +104,58 @@ struct stored_effect {
     struct effect fx;
 };
 /* Claims up to max pending effects with due_ms <= now_ms, oldest due first (ties by
- * id), leasing each until now_ms + lease_ms so a second replica skips them. */
+ * id), leasing each to this store's owner until now_ms + lease_ms, so another process
+ * skips them. Effects of one request run one at a time, in id order: an effect is not
+ * claimed while an earlier due one of its request is pending or any of its request
+ * is under a live lease (nothing is claimed only to be handed back). attempts is the
+ * number of failed attempts so far + 1. An expired lease is anyone's to take. */
 int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
                             struct stored_effect *out, int *n_out);
 int store_effect_done(struct store *s, int64_t effect_id, const char *result);
-/* Puts the effect back for another attempt at next_due_ms, recording the error. */
+/* A failed attempt: counts it, records the error and puts the effect back, due at
+ * next_due_ms. Only the lease's owner (or nobody's lease) can do it; another owner's
+ * lease (ours ran out and was taken over) gives STORE_E_NOT_FOUND. */
 int store_effect_retry(struct store *s, int64_t effect_id, int64_t next_due_ms, const char *error);
-/* At start-up of a single process: leases held by a crashed run are void. */
-int store_release_leases(struct store *s);
-/* Earliest due_ms among pending effects; STORE_E_NOT_FOUND when none. */
+/* Extends every lease this store's owner holds to now_ms + lease_ms. */
+int store_renew_leases(struct store *s, int64_t now_ms, int64_t lease_ms);
+/* Gives up this owner's leases (a clean stop): the effects are due at now_ms for
+ * whoever runs next. Other owners' leases are never touched. */
+int store_release_own_leases(struct store *s, int64_t now_ms);
+/* The owners holding live leases, for the runtime to recognise its own dead
+ * predecessors on this host; and the release of one such owner's leases. */
+int store_lease_owners(struct store *s, int64_t now_ms,
+                       int (*cb)(void *ud, const char *owner), void *ud);
+int store_release_leases_of(struct store *s, const char *owner, int64_t now_ms);
+/* Earliest due_ms among pending effects (a leased one is due when its lease ends),
+ * from an index; STORE_E_NOT_FOUND when none. It may be in the past while an effect
+ * waits for one of its request that is under way. */
 int store_next_due(struct store *s, int64_t *due_ms);
 /* Pending effects of a request (e.g. to count timers in tests). */
 int store_count_pending(struct store *s, const char *request_id, enum effect_kind kind, int *n);
 
 /* 1 when key was new (now recorded), 0 when seen before; <0 on error. */
 int store_seen_once(struct store *s, const char *key, int64_t now_ms);
+
+/* Housekeeping: de-duplication keys older than before_ms, and effects done before
+ * done_before_ms (their outcome is in the events; the audit history stays whole).
+ * *n_out (may be NULL): rows deleted. */
+int store_prune(struct store *s, int64_t dedup_before_ms, int64_t done_before_ms, int *n_out);
+
+/* Intents: a slash command stored before its ack, so a crash after the ack resumes
+ * the look-up instead of losing the request. Leased like effects. */
+struct store_intent {
+    int64_t id;
+    char user[USER_ID_MAX];
+    char channel[CHANNEL_ID_MAX];
+    char command[16];
+    char text[4000];
+};
+int store_intent_add(struct store *s, const struct store_intent *in, int64_t now_ms,
+                     int64_t lease_ms, int64_t *id_out);
+int store_intent_done(struct store *s, int64_t id);
+/* Claims intents whose lease ran out (their process died before finishing them). */
+int store_claim_intents(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
+                        struct store_intent *out, int *n_out);
 
 /* Small named values the runtime keeps across restarts (e.g. the shell clock). */
 int store_get_setting(struct store *s, const char *name, char *out, size_t outlen);

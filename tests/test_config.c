@@ -343,6 +343,21 @@ static void test_intervals_become_milliseconds_within_bounds(void)
     CHECK(load("{\"approval_reminder_hours\": 169}", &p) == CONFIG_E_INVALID);
 }
 
+/* Slack redelivers for about five minutes: a shorter memory would act twice. */
+static void test_store_housekeeping_bounds(void)
+{
+    struct policy p;
+    CHECK(load("{}", &p) == CONFIG_OK);
+    CHECK(p.dedup_ttl_ms == 60 * 60 * 1000 && p.done_retention_ms == 30 * 24 * HOUR_MS);
+    CHECK(load("{\"dedup_ttl_minutes\": 10, \"done_effects_retention_days\": 1}", &p) ==
+          CONFIG_OK);
+    CHECK(p.dedup_ttl_ms == 10 * 60 * 1000 && p.done_retention_ms == 24 * HOUR_MS);
+    CHECK(load("{\"dedup_ttl_minutes\": 9}", &p) == CONFIG_E_INVALID);
+    CHECK_CONTAINS(problem_at("$.dedup_ttl_minutes"), "from 10 to 10080");
+    CHECK(load("{\"done_effects_retention_days\": 0}", &p) == CONFIG_E_INVALID);
+    CHECK_CONTAINS(problem_at("$.done_effects_retention_days"), "from 1 to 3650");
+}
+
 static void test_approval_reminder_comes_before_expiry(void)
 {
     struct policy p;
@@ -547,8 +562,8 @@ static void test_report_prints_path_colon_text_lines(void)
     CHECK_STR(out, "$.approvals_required: 0 is out of range; expected a whole number from 1 to 4\n"
                    "$.x: unknown field; accepted: channels, requesters, approvers, "
                    "approvals_required, second_approval_above, reactions, reminders_hours, "
-                   "poll_interval_seconds, approval_expiry_hours, approval_reminder_hours, aws, "
-                   "azure, providers\n");
+                   "poll_interval_seconds, approval_expiry_hours, approval_reminder_hours, "
+                   "dedup_ttl_minutes, done_effects_retention_days, aws, azure, providers\n");
 }
 
 static void test_file_loading_and_read_errors(void)
@@ -618,6 +633,7 @@ int main(void)
     RUN(test_over_capacity_arrays_name_the_limit);
     RUN(test_intervals_become_milliseconds_within_bounds);
     RUN(test_approval_reminder_comes_before_expiry);
+    RUN(test_store_housekeeping_bounds);
     RUN(test_aws_accounts_replace_defaults_for_that_market);
     RUN(test_aws_account_names_and_regions);
     RUN(test_azure_tenants_need_guids);

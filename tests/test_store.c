@@ -178,7 +178,13 @@ static int commit_ev(struct store *s, const struct request *rq, enum request_sta
                      enum request_event_kind kind, const char *actor, const char *text,
                      const struct effect_list *fx, const char *key, int64_t now_ms)
 {
+    /* As the runtime does: the transition is computed from what is stored now, so
+     * it is written against the stored version (the version tests call
+     * store_commit_transition themselves). */
     struct request_event ev;
+    struct request cur, at = *rq;
+    at.version = store_load_request(s, rq->id, &cur) == STORE_OK ? cur.version : 0;
+    rq = &at;
     memset(&ev, 0, sizeof(ev));
     ev.kind = kind;
     request_copy_str(ev.actor, sizeof(ev.actor), actor);
@@ -208,16 +214,17 @@ static void test_open_creates_current_schema_in_wal_mode(void)
     struct fixture f;
     if (fixture_open(&f))
         return;
-    CHECK(raw_int(&f, "SELECT MAX(version) FROM schema_version") == 2);
+    CHECK(raw_int(&f, "SELECT MAX(version) FROM schema_version") == 3);
     CHECK(raw_int(&f, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-                      " ('requests', 'events', 'outbox', 'dedup', 'counters', 'settings')") == 6);
+                      " ('requests', 'events', 'outbox', 'dedup', 'counters', 'settings',"
+                      " 'intents')") == 7);
     {
         char mode[16];
         raw_text(&f, "PRAGMA journal_mode", mode, sizeof(mode));
         CHECK_STR(mode, "wal");
     }
     fixture_reopen(&f);                  /* a current database is not migrated again */
-    CHECK(raw_int(&f, "SELECT COUNT(*) FROM schema_version") == 2);
+    CHECK(raw_int(&f, "SELECT COUNT(*) FROM schema_version") == 3);
     fixture_close(&f);
 }
 
@@ -230,7 +237,7 @@ static void test_newer_schema_is_refused(void)
     CHECK(raw_exec(&f, "INSERT INTO schema_version (version) VALUES (99)") == SQLITE_OK);
     CHECK(store_open(f.path, &other) == STORE_E_SCHEMA);
     CHECK(other == NULL);
-    CHECK(raw_int(&f, "SELECT COUNT(*) FROM schema_version") == 3);     /* untouched */
+    CHECK(raw_int(&f, "SELECT COUNT(*) FROM schema_version") == 4);     /* untouched */
     fixture_close(&f);
 }
 
@@ -326,6 +333,7 @@ static void test_commit_then_load_returns_every_field(void)
                     NULL, NULL, T0) == STORE_OK);
     memset(&b, 0x5a, sizeof(b));
     CHECK(store_load_request(f.s, "RF-7", &b) == STORE_OK);
+    a.version = 1;                       /* the store's, not the document's */
     CHECK(memcmp(&a, &b, sizeof(a)) == 0);
     CHECK(store_load_request(f.s, "RF-8", &b) == STORE_E_NOT_FOUND);
     fixture_close(&f);
@@ -372,16 +380,17 @@ static void test_commit_writes_event_and_effects_in_one_go(void)
     CHECK(store_count_pending(f.s, "CR-1", EFFECT_TIMER, &n) == STORE_OK && n == 1);
     CHECK(store_count_pending(f.s, "CR-1", EFFECT_EPHEMERAL, &n) == STORE_OK && n == 1);
     CHECK(store_count_pending(f.s, "CR-1", EFFECT_REPLY, &n) == STORE_OK && n == 0);
-    /* due 0 became now: both immediate effects are due at T0, the timer is not */
+    /* due 0 became now: both immediate effects are due at T0, the timer is not; one
+     * effect of a request at a time, in order */
     CHECK(store_claim_due_effects(f.s, T0, MIN, 4, got, &n) == STORE_OK);
-    CHECK(n == 2);
-    CHECK(got[0].fx.kind == EFFECT_UPDATE_CARD && got[0].fx.due_ms == T0);
-    CHECK(got[1].fx.kind == EFFECT_EPHEMERAL);
-    CHECK_STR(got[1].fx.user, "U0ALICE");
-    CHECK_STR(got[1].fx.text, "Sent to finance: CR-1");
-    CHECK_STR(got[1].request_id, "CR-1");
+    CHECK(n == 1 && got[0].fx.kind == EFFECT_UPDATE_CARD && got[0].fx.due_ms == T0);
     CHECK(store_effect_done(f.s, got[0].id, "ok") == STORE_OK);
-    CHECK(store_effect_done(f.s, got[1].id, "ok") == STORE_OK);
+    CHECK(store_claim_due_effects(f.s, T0, MIN, 4, got, &n) == STORE_OK);
+    CHECK(n == 1 && got[0].fx.kind == EFFECT_EPHEMERAL);
+    CHECK_STR(got[0].fx.user, "U0ALICE");
+    CHECK_STR(got[0].fx.text, "Sent to finance: CR-1");
+    CHECK_STR(got[0].request_id, "CR-1");
+    CHECK(store_effect_done(f.s, got[0].id, "ok") == STORE_OK);
     CHECK(store_claim_due_effects(f.s, T0 + DAY, MIN, 4, got, &n) == STORE_OK);
     CHECK(n == 1 && got[0].fx.kind == EFFECT_TIMER && got[0].fx.timer == TIMER_APPROVAL_EXPIRY);
     fixture_close(&f);
@@ -502,21 +511,53 @@ static void test_claim_orders_by_due_then_id(void)
     int n = -1;
     if (fixture_open(&f))
         return;
-    request_with_timers(f.s, "CR-1", (const int64_t[]){ T0 + 300, T0 + 100, T0 + 200, 0 });
+    request_with_timers(f.s, "CR-1", (const int64_t[]){ T0 + 300, 0 });
     request_with_timers(f.s, "CR-2", (const int64_t[]){ T0 + 100, 0 });
+    request_with_timers(f.s, "CR-3", (const int64_t[]){ T0 + 200, 0 });
+    request_with_timers(f.s, "CR-4", (const int64_t[]){ T0 + 100, 0 });
     CHECK(store_claim_due_effects(f.s, T0 + 1000, MIN, 8, got, &n) == STORE_OK);
     CHECK(n == 4);
     if (n == 4) {
         CHECK(got[0].fx.due_ms == T0 + 100);
-        CHECK_STR(got[0].request_id, "CR-1");
+        CHECK_STR(got[0].request_id, "CR-2");
         CHECK(got[1].fx.due_ms == T0 + 100);
-        CHECK_STR(got[1].request_id, "CR-2");
+        CHECK_STR(got[1].request_id, "CR-4");
         CHECK(got[0].id < got[1].id);
         CHECK(got[2].fx.due_ms == T0 + 200);
         CHECK(got[3].fx.due_ms == T0 + 300);
         CHECK(got[0].attempts == 1 && got[3].attempts == 1);
         CHECK(got[0].fx.kind == EFFECT_TIMER && got[0].fx.timer == TIMER_REMINDER);
     }
+    fixture_close(&f);
+}
+
+/* A request's effects run one at a time in id order (a reply never overtakes its
+ * card), whatever their due times; other requests are not held up. */
+static void test_claim_takes_one_effect_per_request_in_order(void)
+{
+    struct fixture f;
+    struct stored_effect got[8];
+    int n = -1;
+    int64_t first;
+    if (fixture_open(&f))
+        return;
+    request_with_timers(f.s, "CR-1", (const int64_t[]){ T0 + 300, T0 + 100, T0 + 200, 0 });
+    request_with_timers(f.s, "CR-2", (const int64_t[]){ T0 + 100, 0 });
+    CHECK(store_claim_due_effects(f.s, T0 + 1000, MIN, 8, got, &n) == STORE_OK && n == 2);
+    CHECK_STR(got[0].request_id, "CR-2");
+    CHECK_STR(got[1].request_id, "CR-1");
+    CHECK(got[1].fx.due_ms == T0 + 300);          /* CR-1's first effect, though due last */
+    first = got[1].id;
+    /* while it runs, nothing else of CR-1 is handed out, and nothing was counted */
+    CHECK(store_claim_due_effects(f.s, T0 + 1000, MIN, 8, got, &n) == STORE_OK && n == 0);
+    CHECK(raw_int(&f, "SELECT SUM(attempts) FROM outbox") == 0);
+    CHECK(store_effect_done(f.s, first, "ok") == STORE_OK);
+    CHECK(store_claim_due_effects(f.s, T0 + 1000, MIN, 8, got, &n) == STORE_OK && n == 1);
+    CHECK(n == 1 && got[0].id == first + 1 && got[0].fx.due_ms == T0 + 100);
+    /* a later effect that is due does not wait for an earlier one that is not */
+    CHECK(store_effect_retry(f.s, got[0].id, T0 + DAY, "503") == STORE_OK);
+    CHECK(store_claim_due_effects(f.s, T0 + 1000, MIN, 8, got, &n) == STORE_OK && n == 1);
+    CHECK(n == 1 && got[0].id == first + 2);
     fixture_close(&f);
 }
 
@@ -527,7 +568,9 @@ static void test_claim_takes_only_due_effects_and_at_most_max(void)
     int n = -1;
     if (fixture_open(&f))
         return;
-    request_with_timers(f.s, "CR-1", (const int64_t[]){ T0 + 1000, T0 + 1000, T0 + 1000, 0 });
+    request_with_timers(f.s, "CR-1", (const int64_t[]){ T0 + 1000, 0 });
+    request_with_timers(f.s, "CR-2", (const int64_t[]){ T0 + 1000, 0 });
+    request_with_timers(f.s, "CR-3", (const int64_t[]){ T0 + 1000, 0 });
     CHECK(store_claim_due_effects(f.s, T0 + 999, MIN, 8, got, &n) == STORE_OK && n == 0);
     CHECK(store_claim_due_effects(f.s, T0 + 1000, MIN, 2, got, &n) == STORE_OK && n == 2);
     CHECK(store_claim_due_effects(f.s, T0 + 1000, MIN, 8, got, &n) == STORE_OK && n == 1);
@@ -539,16 +582,20 @@ static void test_lease_excludes_a_second_claim_until_it_ends(void)
 {
     struct fixture f;
     struct stored_effect got[2];
+    char owner[STORE_OWNER_MAX];
     int n = -1;
     if (fixture_open(&f))
         return;
     request_with_timers(f.s, "CR-1", (const int64_t[]){ T0, 0 });
     CHECK(store_claim_due_effects(f.s, T0, 30 * SEC, 2, got, &n) == STORE_OK && n == 1);
+    raw_text(&f, "SELECT lease_owner FROM outbox", owner, sizeof(owner));
+    CHECK_STR(owner, store_owner(f.s));
     CHECK(store_claim_due_effects(f.s, T0, 30 * SEC, 2, got, &n) == STORE_OK && n == 0);
     CHECK(store_claim_due_effects(f.s, T0 + 30 * SEC - 1, 30 * SEC, 2, got, &n) == STORE_OK && n == 0);
     CHECK(store_claim_due_effects(f.s, T0 + 30 * SEC, 30 * SEC, 2, got, &n) == STORE_OK && n == 1);
-    CHECK(n == 1 && got[0].attempts == 2);
-    CHECK(raw_int(&f, "SELECT attempts FROM outbox") == 2);
+    /* a lease that ran out is not a failed attempt */
+    CHECK(n == 1 && got[0].attempts == 1);
+    CHECK(raw_int(&f, "SELECT attempts FROM outbox") == 0);
     fixture_close(&f);
 }
 
@@ -571,7 +618,7 @@ static void test_retry_reschedules_and_records_the_error(void)
     CHECK(store_claim_due_effects(f.s, T0 + 10 * SEC - 1, MIN, 2, got, &n) == STORE_OK && n == 0);
     CHECK(store_claim_due_effects(f.s, T0 + 10 * SEC, MIN, 2, got, &n) == STORE_OK && n == 1);
     CHECK(n == 1 && got[0].id == id && got[0].attempts == 2 && got[0].fx.due_ms == T0 + 10 * SEC);
-    /* handed back unrun (no error): the last real error stays on record */
+    /* no error text: the last real error stays on record */
     CHECK(store_effect_retry(f.s, id, T0 + 20 * SEC, NULL) == STORE_OK);
     raw_text(&f, "SELECT last_error FROM outbox", err, sizeof(err));
     CHECK_STR(err, "HTTP 503 from marketplace");
@@ -613,7 +660,7 @@ static void test_release_leases_frees_claimed_effects(void)
     request_with_timers(f.s, "CR-1", (const int64_t[]){ T0, 0 });
     CHECK(store_claim_due_effects(f.s, T0, MIN, 2, got, &n) == STORE_OK && n == 1);
     CHECK(store_claim_due_effects(f.s, T0, MIN, 2, got, &n) == STORE_OK && n == 0);
-    CHECK(store_release_leases(f.s) == STORE_OK);
+    CHECK(store_release_own_leases(f.s, T0) == STORE_OK);
     CHECK(store_claim_due_effects(f.s, T0, MIN, 2, got, &n) == STORE_OK && n == 1);
     fixture_close(&f);
 }
@@ -1058,6 +1105,7 @@ static void test_export_json_has_every_field_and_history(void)
     CHECK(store_load_request(f.s, "CR-1", &want) == STORE_OK);
     memset(&got, 0, sizeof(got));
     CHECK(request_json_decode(cr1, &got, NULL) == 0);
+    got.version = want.version;          /* the store's bookkeeping, not exported */
     CHECK(memcmp(&want, &got, sizeof(want)) == 0);
     json_decref(root);
     free(text);
@@ -1135,6 +1183,7 @@ static void test_reopen_keeps_everything(void)
     CHECK(store_next_request_id(f.s, REQUEST_REFUND, id) == STORE_OK);
     CHECK(store_set_setting(f.s, "clock", "42") == STORE_OK);
     fixture_reopen(&f);
+    a.version = 1;
     CHECK(store_load_request(f.s, "RF-1", &b) == STORE_OK && memcmp(&a, &b, sizeof(a)) == 0);
     CHECK(store_count_pending(f.s, "RF-1", EFFECT_PROVIDER_POLL, &n) == STORE_OK && n == 1);
     CHECK(store_history(f.s, "RF-1", collect_event, &rows) == STORE_OK && rows.n == 1);
@@ -1164,6 +1213,7 @@ int main(void)
     RUN(test_corrupt_row_is_an_io_error_naming_the_request);
     RUN(test_old_row_without_new_fields_loads_with_zeros);
     RUN(test_claim_orders_by_due_then_id);
+    RUN(test_claim_takes_one_effect_per_request_in_order);
     RUN(test_claim_takes_only_due_effects_and_at_most_max);
     RUN(test_lease_excludes_a_second_claim_until_it_ends);
     RUN(test_retry_reschedules_and_records_the_error);

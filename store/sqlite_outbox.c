@@ -1,0 +1,448 @@
+/* store/sqlite_outbox.c -- the outbox of effects, its leases, the intents of slash
+ * commands, and housekeeping, on SQLite.
+ *
+ * A lease is (lease_owner, lease_until_ms). While it holds, the effect's due_ms is the
+ * lease's end too: that is the next time anybody needs to look at the row, so the
+ * next-due question and the claim both read one partial index on due_ms, whatever
+ * else is pending. The owner renews its leases while it works (store_renew_leases);
+ * a lease that runs out is anyone's to take, which is how a dead process's effects
+ * move on. Only the owner of a lease counts a failed attempt or gives it back.
+ *
+ * One effect of a request at a time: the claim skips an effect while an earlier due
+ * effect of its request is pending or one of its request is under a live lease. So
+ * nothing is claimed only to be handed back, and nothing is counted as an attempt
+ * that was not made. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store/sqlite_int.h"
+
+int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
+                            struct stored_effect *out, int *n_out)
+{
+    /* Read and leased in one IMMEDIATE transaction: a second process waits for the
+     * write lock and then sees the leases. Read into a scratch array so that *out is
+     * written only on success.
+     * PG: SELECT ... FOR UPDATE SKIP LOCKED, so replicas claim side by side. */
+    static const char claim_sql[] =
+        "SELECT id, request_id, kind, timer, due_ms, user_id, text, attempts, item"
+        " FROM outbox o WHERE status = 'pending' AND due_ms <= ?1"
+        " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.status = 'pending'"
+        "  AND p.request_id = o.request_id AND p.id <> o.id"
+        "  AND ((p.lease_owner IS NOT NULL AND p.lease_until_ms > ?1)"
+        "       OR (p.due_ms <= ?1 AND p.id < o.id)))"
+        " ORDER BY due_ms, id LIMIT ?2";
+    struct stored_effect *got = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc, step = SQLITE_DONE, n = 0;
+    if (!s || !out || !n_out || max < 0 || lease_ms <= 0)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    if (max == 0) {
+        *n_out = 0;
+        return STORE_OK;
+    }
+    if (!(got = calloc((size_t)max, sizeof(*got))))
+        return sqlite_failf(s, STORE_E_IO, "claim effects: out of memory");
+    if ((rc = sqlite_begin(s)) || (rc = sqlite_prepare(s, claim_sql, &st, "claim effects")))
+        goto out;
+    if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int(st, 2, max)) {
+        rc = sqlite_fail(s, "claim effects");
+        goto out;
+    }
+    while (n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct stored_effect *e = &got[n];
+        e->id = sqlite3_column_int64(st, 0);
+        request_copy_str(e->request_id, sizeof(e->request_id), col_text(st, 1));
+        if (effect_kind_from_name(col_text(st, 2), &e->fx.kind) != 0 ||
+            request_timer_from_name(col_text(st, 3), &e->fx.timer) != 0) {
+            rc = sqlite_failf(s, STORE_E_IO, "outbox effect %lld: unknown kind or timer",
+                              (long long)e->id);
+            goto out;
+        }
+        e->fx.due_ms = sqlite3_column_int64(st, 4);
+        request_copy_str(e->fx.user, sizeof(e->fx.user), col_text(st, 5));
+        request_copy_str(e->fx.text, sizeof(e->fx.text), col_text(st, 6));
+        e->attempts = sqlite3_column_int(st, 7) + 1;     /* the attempt being made */
+        e->fx.item = sqlite3_column_int(st, 8);
+        n++;
+    }
+    if (n < max && step != SQLITE_DONE) {
+        rc = sqlite_fail(s, "claim effects");
+        goto out;
+    }
+    sqlite_release(s, st);
+    st = NULL;
+    if ((rc = sqlite_prepare(s, "UPDATE outbox SET lease_owner = ?, lease_until_ms = ?,"
+                                " due_ms = ? WHERE id = ?", &st, "lease effect")))
+        goto out;
+    for (int i = 0; i < n; i++) {
+        sqlite3_reset(st);
+        if (bind_text(st, 1, s->owner) || sqlite3_bind_int64(st, 2, now_ms + lease_ms) ||
+            sqlite3_bind_int64(st, 3, now_ms + lease_ms) || sqlite3_bind_int64(st, 4, got[i].id)) {
+            rc = sqlite_fail(s, "lease effect");
+            goto out;
+        }
+        if ((rc = sqlite_run(s, st, "lease effect")))
+            goto out;
+    }
+    if ((rc = sqlite_commit(s)))
+        goto out;
+    memcpy(out, got, (size_t)n * sizeof(*got));
+    *n_out = n;
+out:
+    sqlite_release(s, st);
+    if (rc != STORE_OK)
+        sqlite_rollback(s);
+    free(got);
+    return rc;
+}
+
+/* Steps an UPDATE of one effect (bound by the caller); no row changed is
+ * STORE_E_NOT_FOUND. */
+static int sqlite_update_effect(struct store *s, sqlite3_stmt *st, int64_t effect_id,
+                                const char *what)
+{
+    int rc;
+    if ((rc = sqlite_run(s, st, what)))
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return sqlite_failf(s, STORE_E_NOT_FOUND, "%s: effect %lld is not pending under "
+                            "our lease", what, (long long)effect_id);
+    return STORE_OK;
+}
+
+/* Not limited to our lease: after a lease ran out, two runs may both finish the
+ * effect (effects are idempotent), and the second must not look like a failure. */
+int store_effect_done(struct store *s, int64_t effect_id, const char *result)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (!s)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    if ((rc = sqlite_prepare(s, "UPDATE outbox SET status = 'done', result = ?,"
+                                " lease_owner = NULL, lease_until_ms = NULL WHERE id = ?",
+                             &st, "effect done")))
+        goto out;
+    if (bind_text(st, 1, result) || sqlite3_bind_int64(st, 2, effect_id)) {
+        rc = sqlite_fail(s, "effect done");
+        goto out;
+    }
+    rc = sqlite_update_effect(s, st, effect_id, "effect done");
+out:
+    sqlite_release(s, st);
+    return rc;
+}
+
+int store_effect_retry(struct store *s, int64_t effect_id, int64_t next_due_ms, const char *error)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (!s)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    if ((rc = sqlite_prepare(s, "UPDATE outbox SET due_ms = ?, attempts = attempts + 1,"
+                                " last_error = COALESCE(?, last_error), lease_owner = NULL,"
+                                " lease_until_ms = NULL WHERE id = ? AND status = 'pending'"
+                                " AND (lease_owner IS NULL OR lease_owner = ?)",
+                             &st, "effect retry")))
+        goto out;
+    if (sqlite3_bind_int64(st, 1, next_due_ms) || bind_text(st, 2, error) ||
+        sqlite3_bind_int64(st, 3, effect_id) || bind_text(st, 4, s->owner)) {
+        rc = sqlite_fail(s, "effect retry");
+        goto out;
+    }
+    rc = sqlite_update_effect(s, st, effect_id, "effect retry");
+out:
+    sqlite_release(s, st);
+    return rc;
+}
+
+/* Runs one UPDATE on each leased table, with parameters (owner, ms). */
+static int sqlite_lease_update(struct store *s, const char *outbox_sql, const char *intents_sql,
+                               const char *owner, int64_t ms, const char *what)
+{
+    const char *sqls[2] = {outbox_sql, intents_sql};
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = sqlite_begin(s)))
+        return rc;
+    for (int i = 0; i < 2; i++) {
+        if ((rc = sqlite_prepare(s, sqls[i], &st, what)))
+            goto out;
+        if (bind_text(st, 1, owner) || sqlite3_bind_int64(st, 2, ms)) {
+            rc = sqlite_fail(s, what);
+            goto out;
+        }
+        if ((rc = sqlite_run(s, st, what)))
+            goto out;
+        sqlite_release(s, st);
+        st = NULL;
+    }
+    rc = sqlite_commit(s);
+out:
+    sqlite_release(s, st);
+    if (rc != STORE_OK)
+        sqlite_rollback(s);
+    return rc;
+}
+
+int store_renew_leases(struct store *s, int64_t now_ms, int64_t lease_ms)
+{
+    if (!s || lease_ms <= 0)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    return sqlite_lease_update(s,
+        "UPDATE outbox SET lease_until_ms = ?2, due_ms = ?2"
+        " WHERE lease_owner = ?1 AND status = 'pending'",
+        "UPDATE intents SET lease_until_ms = ?2"
+        " WHERE lease_owner = ?1 AND status = 'pending'",
+        s->owner, now_ms + lease_ms, "renew leases");
+}
+
+static int sqlite_release_owner(struct store *s, const char *owner, int64_t now_ms)
+{
+    return sqlite_lease_update(s,
+        "UPDATE outbox SET lease_owner = NULL, lease_until_ms = NULL, due_ms = ?2"
+        " WHERE lease_owner = ?1 AND status = 'pending'",
+        "UPDATE intents SET lease_owner = NULL, lease_until_ms = ?2"
+        " WHERE lease_owner = ?1 AND status = 'pending'",
+        owner, now_ms, "release leases");
+}
+
+int store_release_own_leases(struct store *s, int64_t now_ms)
+{
+    if (!s)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    return sqlite_release_owner(s, s->owner, now_ms);
+}
+
+int store_release_leases_of(struct store *s, const char *owner, int64_t now_ms)
+{
+    if (!s || !owner || !owner[0])
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    return sqlite_release_owner(s, owner, now_ms);
+}
+
+int store_lease_owners(struct store *s, int64_t now_ms,
+                       int (*cb)(void *ud, const char *owner), void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, step;
+    if (!s || !cb)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    if ((rc = sqlite_prepare(s, "SELECT lease_owner FROM outbox WHERE status = 'pending'"
+                                " AND lease_owner IS NOT NULL AND lease_until_ms > ?1"
+                                " UNION SELECT lease_owner FROM intents WHERE status = 'pending'"
+                                " AND lease_owner IS NOT NULL AND lease_until_ms > ?1",
+                             &st, "lease owners")))
+        goto out;
+    if (sqlite3_bind_int64(st, 1, now_ms)) {
+        rc = sqlite_fail(s, "lease owners");
+        goto out;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(ud, col_text(st, 0)))
+            goto out;
+    if (step != SQLITE_DONE)
+        rc = sqlite_fail(s, "lease owners");
+out:
+    sqlite_release(s, st);
+    return rc;
+}
+
+int store_next_due(struct store *s, int64_t *due_ms)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (!s || !due_ms)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    if ((rc = sqlite_prepare(s, "SELECT MIN(due_ms) FROM outbox WHERE status = 'pending'",
+                             &st, "next due")))
+        goto out;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = sqlite_fail(s, "next due");
+        goto out;
+    }
+    if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+        rc = STORE_E_NOT_FOUND;
+    else
+        *due_ms = sqlite3_column_int64(st, 0);
+out:
+    sqlite_release(s, st);
+    return rc;
+}
+
+int store_count_pending(struct store *s, const char *request_id, enum effect_kind kind, int *n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (!s || !request_id || !n)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    if ((rc = sqlite_prepare(s, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"
+                                " AND request_id = ? AND kind = ?", &st, "count pending")))
+        goto out;
+    if (bind_text(st, 1, request_id) || bind_text(st, 2, effect_kind_name(kind)) ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = sqlite_fail(s, "count pending");
+        goto out;
+    }
+    *n = sqlite3_column_int(st, 0);
+out:
+    sqlite_release(s, st);
+    return rc;
+}
+
+/* ---- housekeeping ---- */
+
+int store_prune(struct store *s, int64_t dedup_before_ms, int64_t done_before_ms, int *n_out)
+{
+    static const char *const sqls[2] = {
+        "DELETE FROM dedup WHERE at_ms < ?",
+        "DELETE FROM outbox WHERE status = 'done' AND created_ms < ?",
+    };
+    int64_t before[2] = {dedup_before_ms, done_before_ms};
+    sqlite3_stmt *st = NULL;
+    int rc = STORE_OK, n = 0;
+    if (!s)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    if ((rc = sqlite_begin(s)))
+        return rc;
+    for (int i = 0; i < 2; i++) {
+        if ((rc = sqlite_prepare(s, sqls[i], &st, "prune")))
+            goto out;
+        if (sqlite3_bind_int64(st, 1, before[i])) {
+            rc = sqlite_fail(s, "prune");
+            goto out;
+        }
+        if ((rc = sqlite_run(s, st, "prune")))
+            goto out;
+        n += sqlite3_changes(s->db);
+        sqlite_release(s, st);
+        st = NULL;
+    }
+    if ((rc = sqlite_commit(s)))
+        goto out;
+    if (n_out)
+        *n_out = n;
+out:
+    sqlite_release(s, st);
+    if (rc != STORE_OK)
+        sqlite_rollback(s);
+    return rc;
+}
+
+/* ---- intents ---- */
+
+int store_intent_add(struct store *s, const struct store_intent *in, int64_t now_ms,
+                     int64_t lease_ms, int64_t *id_out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (!s || !in || !id_out || lease_ms <= 0)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    if ((rc = sqlite_prepare(s, "INSERT INTO intents (user_id, channel, command, text,"
+                                " lease_owner, lease_until_ms, created_ms)"
+                                " VALUES (?, ?, ?, ?, ?, ?, ?)", &st, "save intent")))
+        goto out;
+    if (bind_text(st, 1, in->user) || bind_text(st, 2, in->channel) ||
+        bind_text(st, 3, in->command) || bind_text(st, 4, in->text) ||
+        bind_text(st, 5, s->owner) || sqlite3_bind_int64(st, 6, now_ms + lease_ms) ||
+        sqlite3_bind_int64(st, 7, now_ms)) {
+        rc = sqlite_fail(s, "save intent");
+        goto out;
+    }
+    if ((rc = sqlite_run(s, st, "save intent")))
+        goto out;
+    *id_out = sqlite3_last_insert_rowid(s->db);   /* PG: RETURNING id */
+out:
+    sqlite_release(s, st);
+    return rc;
+}
+
+int store_intent_done(struct store *s, int64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (!s)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    if ((rc = sqlite_prepare(s, "UPDATE intents SET status = 'done', lease_owner = NULL"
+                                " WHERE id = ?", &st, "intent done")))
+        goto out;
+    if (sqlite3_bind_int64(st, 1, id)) {
+        rc = sqlite_fail(s, "intent done");
+        goto out;
+    }
+    rc = sqlite_run(s, st, "intent done");
+out:
+    sqlite_release(s, st);
+    return rc;
+}
+
+int store_claim_intents(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
+                        struct store_intent *out, int *n_out)
+{
+    sqlite3_stmt *st = NULL;
+    struct store_intent *got = NULL;
+    int rc, step = SQLITE_DONE, n = 0;
+    if (!s || !out || !n_out || max <= 0 || lease_ms <= 0)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    if (!(got = calloc((size_t)max, sizeof(*got))))
+        return sqlite_failf(s, STORE_E_IO, "claim intents: out of memory");
+    if ((rc = sqlite_begin(s)) ||
+        (rc = sqlite_prepare(s, "SELECT id, user_id, channel, command, text FROM intents"
+                                " WHERE status = 'pending' AND lease_until_ms <= ?"
+                                " ORDER BY lease_until_ms, id LIMIT ?", &st, "claim intents")))
+        goto out;
+    if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int(st, 2, max)) {
+        rc = sqlite_fail(s, "claim intents");
+        goto out;
+    }
+    while (n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        got[n].id = sqlite3_column_int64(st, 0);
+        request_copy_str(got[n].user, sizeof(got[n].user), col_text(st, 1));
+        request_copy_str(got[n].channel, sizeof(got[n].channel), col_text(st, 2));
+        request_copy_str(got[n].command, sizeof(got[n].command), col_text(st, 3));
+        request_copy_str(got[n].text, sizeof(got[n].text), col_text(st, 4));
+        n++;
+    }
+    if (n < max && step != SQLITE_DONE) {
+        rc = sqlite_fail(s, "claim intents");
+        goto out;
+    }
+    sqlite_release(s, st);
+    st = NULL;
+    if ((rc = sqlite_prepare(s, "UPDATE intents SET lease_owner = ?, lease_until_ms = ?"
+                                " WHERE id = ?", &st, "lease intent")))
+        goto out;
+    for (int i = 0; i < n; i++) {
+        sqlite3_reset(st);
+        if (bind_text(st, 1, s->owner) || sqlite3_bind_int64(st, 2, now_ms + lease_ms) ||
+            sqlite3_bind_int64(st, 3, got[i].id)) {
+            rc = sqlite_fail(s, "lease intent");
+            goto out;
+        }
+        if ((rc = sqlite_run(s, st, "lease intent")))
+            goto out;
+    }
+    if ((rc = sqlite_commit(s)))
+        goto out;
+    memcpy(out, got, (size_t)n * sizeof(*got));
+    *n_out = n;
+out:
+    sqlite_release(s, st);
+    if (rc != STORE_OK)
+        sqlite_rollback(s);
+    free(got);
+    return rc;
+}
