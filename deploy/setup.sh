@@ -16,6 +16,8 @@ esac
 
 packages=(build-essential cmake pkg-config ca-certificates
           libwebsockets-dev libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev)
+# The tests read the record with the sqlite3 command-line tool.
+[ "$mode" = test ] && packages+=(sqlite3)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

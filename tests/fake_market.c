@@ -8,6 +8,8 @@
  *               [--throttle OPERATION:N ...] [--fail OPERATION:STATUS:ERRORTYPE:N ...]
  *               [--no-support-plan] [--token-lifetime SECONDS (3600)]
  *               [--azure-delay SECONDS (2)] [--azure-cancel-status 200|202]
+ *               [--slow OPERATION:MS]: that AWS operation answers MS late (the whole
+ *                fake waits: a test of a slow call has one client)
  *               [--search-page-size N] [--max-skew SECONDS]
  *   fake_market --sign-request --host HOST:PORT --target TARGET --body JSON [...]
  *               prints a signed raw HTTP request (fake_market_sigv4.c) for bash tests
@@ -547,6 +549,7 @@ static int usage(void)
     fputs("usage: fake_market --port-file FILE --log FILE [--timeout SECONDS]\n"
           "         [--throttle OP:N ...] [--fail OP:STATUS:ERRORTYPE:N ...]\n"
           "         [--no-support-plan] [--token-lifetime S] [--azure-delay S]\n"
+          "         [--slow OPERATION:MS]\n"
           "         [--azure-cancel-status 200|202] [--search-page-size N] [--max-skew S]\n"
           "       fake_market --sign-request --host HOST:PORT --target TARGET --body JSON\n"
           "         [--service NAME] [--region R] [--key-id ID] [--secret KEY] [--bad-signature]\n",
@@ -581,6 +584,13 @@ static int parse_args(int argc, char **argv, struct fm *f, const char **port_fil
             f->token_lifetime_s = v;
         else if (!strcmp(o, "--azure-delay") && !parse_long(val, 0, 86400, &v))
             f->azure_delay_ms = v * 1000;
+        else if (!strcmp(o, "--slow") && strchr(val, ':') &&
+                 !parse_long(strchr(val, ':') + 1, 1, 20000, &v)) {
+            free(f->slow_op);
+            f->slow_op = fm_xstrdup(val);
+            *strchr(f->slow_op, ':') = '\0';
+            f->slow_ms = v;
+        }
         else if (!strcmp(o, "--azure-cancel-status") && !parse_long(val, 200, 202, &v) &&
                  v != 201)
             f->azure_cancel_status = (int)v;
@@ -601,6 +611,7 @@ static void fm_fini(struct fm *f)
         free(f->faults[i].type);
     }
     free(f->faults);
+    free(f->slow_op);
     fm_aws_free(f->aws);
     fm_azure_free(f->azure);
 }

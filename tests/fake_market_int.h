@@ -45,6 +45,8 @@ struct fm {
     long max_skew_s;                 /* 0: X-Amz-Date is not compared with the clock */
     long token_lifetime_s;
     long azure_delay_ms;
+    char *slow_op;                   /* --slow OP:MS: this AWS operation answers late */
+    long slow_ms;
     int azure_cancel_status;         /* 200 (the documented example) or 202 */
     int no_support_plan;
     struct fm_fault *faults;
