@@ -2,6 +2,7 @@
  * answer from the store (status, list, export, help) or start the flow (a look-up at
  * the marketplace, then the draft). Parsing errors go back to the user verbatim: the
  * parser already names the field and what it accepts. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,14 @@ static void on_search_answer(void *ud, const struct provider_result *res)
     free(ctx);
 }
 
+static void fault_kill(void *arg)
+{
+    (void)arg;
+    log_warn("fault injection: killing the process during a look-up");
+    fflush(NULL);
+    raise(SIGKILL);
+}
+
 static void start_lookup(struct bot *b, const struct cmd *c, const char *user,
                          const char *channel)
 {
@@ -210,6 +219,8 @@ static void start_lookup(struct bot *b, const struct cmd *c, const char *user,
         return;
     }
     b->intent_taken = 1;            /* the answer's handler finishes the intent */
+    if (b->fault_lookup_ms > 0)
+        loop_defer_background_at(b->loop, bot_now_ms(b) + b->fault_lookup_ms, fault_kill, NULL);
 }
 
 static int print_history_row(void *ud, const struct store_event_row *row)

@@ -1,6 +1,7 @@
 /* bot/loop.c -- a FIFO of deferred tasks and the (movable) clock. Single-threaded:
  * only the loop thread touches it. */
 #include <stddef.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,6 +73,11 @@ void loop_defer_background_at(struct loop *l, int64_t due_ms, void (*fn)(void *a
 
 int loop_run_pending(struct loop *l)
 {
+    return loop_run_pending_max(l, INT_MAX);
+}
+
+int loop_run_pending_max(struct loop *l, int max)
+{
     struct loop_task *batch = l->head, *next, *keep = NULL, **keep_tail = &keep;
     int64_t now = loop_now_ms(l);
     int n = 0;
@@ -91,11 +97,20 @@ int loop_run_pending(struct loop *l)
     }
     l->head = keep;
     l->tail = keep ? (struct loop_task *)((char *)keep_tail - offsetof(struct loop_task, next)) : NULL;
-    for (; batch; batch = next) {
+    for (; batch && n < max; batch = next) {
         next = batch->next;
         batch->fn(batch->arg);
         free(batch);
         n++;
+    }
+    if (batch) {                /* due but over the limit: first in line next time */
+        struct loop_task *last = batch;
+        while (last->next)
+            last = last->next;
+        last->next = l->head;
+        if (!l->head)
+            l->tail = last;
+        l->head = batch;
     }
     return n;
 }

@@ -28,6 +28,8 @@ int64_t loop_next_foreground_wake_ms(const struct loop *l);
 /* Runs the due tasks queued before this call (tasks they queue wait for the next
  * call). Returns how many ran. */
 int loop_run_pending(struct loop *l);
+/* The same, running at most max of them; the others stay first in line. */
+int loop_run_pending_max(struct loop *l, int max);
 int loop_has_pending(const struct loop *l);     /* a task is due now */
 
 int64_t loop_now_ms(const struct loop *l);

@@ -423,18 +423,25 @@ out:
 
 int bot_run_due(struct bot *b)
 {
+    return bot_run_due_max(b, CLAIM_BATCH);
+}
+
+int bot_run_due_max(struct bot *b, int max)
+{
     struct stored_effect *batch;
     int n = 0;
-    /* Inside a group commit nothing may leave the process: the batch may still roll
-     * back. The loop runs due effects once it is committed. */
-    if (store_in_batch(b->store))
+    /* While envelopes are being persisted nothing may start: the batch may still
+     * roll back. The loop runs due effects once it is committed. */
+    if (b->hold_effects)
         return 0;
     bot_maintain(b);
+    if (max > CLAIM_BATCH)
+        max = CLAIM_BATCH;
     if (!(batch = malloc(CLAIM_BATCH * sizeof(*batch))))
         abort();
     /* The store hands out at most one effect per request, and none of a request
      * whose effect is under way (here or in another process): nothing is handed back. */
-    if (store_claim_due_effects(b->store, bot_now_ms(b), BOT_LEASE_MS, CLAIM_BATCH, batch,
+    if (store_claim_due_effects(b->store, bot_now_ms(b), BOT_LEASE_MS, max, batch,
                                 &n) != STORE_OK) {
         log_error("outbox: could not claim effects: %s", store_last_error(b->store));
         n = 0;

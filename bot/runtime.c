@@ -229,6 +229,9 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
     fault = getenv("CANCELBOT_FAULT_KILL_AFTER");
     if (fault && *fault && effect_kind_from_name(fault, &b->fault_after_kind) == 0)
         b->fault_after_armed = 1;
+    fault = getenv("CANCELBOT_FAULT_KILL_DURING_LOOKUP_MS");
+    if (fault && *fault)
+        b->fault_lookup_ms = strtoll(fault, NULL, 10);
     if (!(b->loop = loop_new())) {
         snprintf(err, errlen, "out of memory");
         goto out;
@@ -305,6 +308,11 @@ int bot_advance_clock(struct bot *b, int64_t delta_ms)
         return -1;
     loop_set_clock_offset_ms(b->loop, offset);
     return 0;
+}
+
+void bot_hold_effects(struct bot *b, int hold)
+{
+    b->hold_effects = hold;
 }
 
 void bot_set_group_check(struct bot *b, int (*in_approver_group)(void *ud, const char *user),
@@ -402,7 +410,7 @@ void bot_maintain(struct bot *b)
 {
     int64_t now = bot_now_ms(b);
     int pruned = 0;
-    if (store_in_batch(b->store))
+    if (b->hold_effects)
         return;
     if (now >= b->next_renew_ms) {
         b->next_renew_ms = now + BOT_RENEW_MS;

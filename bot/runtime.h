@@ -29,6 +29,10 @@ struct bot_options {
 
 struct bot;
 
+/* Leases on effects and intents (stored slash commands): renewed while held, so
+ * another process takes over a dead one's work within this time. */
+#define BOT_LEASE_MS (30 * 1000)
+
 /* chat is borrowed: it must outlive the bot. */
 int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
              char *err, size_t errlen);
@@ -71,8 +75,16 @@ void bot_resume_intents(struct bot *b);
 void bot_on_command_intent(struct bot *b, const char *user, const char *channel,
                            const char *command, const char *text, int64_t intent_id);
 
+/* While held, bot_run_due and bot_maintain do nothing: the Slack adapter holds them
+ * while the envelopes of a loop turn are persisted in one uncommitted batch, out of
+ * which nothing may leave the process. */
+void bot_hold_effects(struct bot *b, int hold);
+
 /* Starts every due effect of the outbox; returns how many it started. */
 int bot_run_due(struct bot *b);
+/* The same, at most max (the Slack loop keeps each turn short, so acks never wait
+ * long behind outbox work). */
+int bot_run_due_max(struct bot *b, int max);
 /* Runs deferred work and due effects until nothing is left to do now. */
 void bot_run_until_idle(struct bot *b);
 /* Shell: listens for ms of real time, background answers (the events queue) included. */

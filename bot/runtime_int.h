@@ -8,10 +8,7 @@
 #include "providers/aws_support.h"
 #include "providers/aws_events_poll.h"
 
-/* Leases on effects and intents: renewed every BOT_RENEW_MS while held, so another
- * process takes over a dead one's work within BOT_LEASE_MS. */
-#define BOT_LEASE_MS (30 * 1000)
-#define BOT_RENEW_MS (10 * 1000)
+#define BOT_RENEW_MS (10 * 1000)     /* leases (BOT_LEASE_MS) are renewed this often */
 #define BOT_PRUNE_EVERY_MS (5 * 60 * 1000)
 
 struct bot {
@@ -25,6 +22,7 @@ struct bot {
     struct aws_support *support;         /* AWS Support API; NULL with the sim */
     struct aws_events_poller *events;    /* EventBridge events via SQS; NULL: polling only */
     uint64_t rng;                        /* jitter for retry back-off */
+    int hold_effects;                    /* bot_hold_effects */
     int64_t next_renew_ms;               /* bot_maintain's schedule */
     int64_t next_prune_ms;
     /* The intent (stored slash command) being dispatched, and whether a look-up took
@@ -38,6 +36,9 @@ struct bot {
     enum effect_kind fault_kind;
     int fault_after_armed;               /* ..._KILL_AFTER: once the answer is in */
     enum effect_kind fault_after_kind;
+    /* CANCELBOT_FAULT_KILL_DURING_LOOKUP_MS: SIGKILL this long after a look-up starts
+     * (its command acked, its answer not in yet). */
+    int64_t fault_lookup_ms;
     int (*in_approver_group)(void *ud, const char *user);
     void *group_ud;
     int (*http_settle)(void *ud, int wait_ms);

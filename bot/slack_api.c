@@ -18,6 +18,7 @@ struct slack_api {
     struct http_client *http;
     struct loop *loop;
     int in_flight;
+    struct slack_call *waiting;  /* calls waiting in the loop for their retry */
 };
 
 struct slack_call {
@@ -29,6 +30,8 @@ struct slack_call {
     void *ud;
     int rate_limit_waits;
     int transient_retries;
+    int cancelled;               /* answered by slack_api_free; only the struct is left */
+    struct slack_call *next_waiting;
 };
 
 /* Methods Slack documents as taking application/x-www-form-urlencoded only. */
@@ -92,12 +95,24 @@ static int call_send(struct slack_call *c);
 static void call_retry(void *arg)
 {
     struct slack_call *c = arg;
+    if (c->cancelled) {
+        free(c);
+        return;
+    }
+    for (struct slack_call **p = &c->api->waiting; *p; p = &(*p)->next_waiting) {
+        if (*p == c) {
+            *p = c->next_waiting;
+            break;
+        }
+    }
     if (call_send(c) != 0)
         call_answer(c, 0, NULL, "could not send the request");
 }
 
 static void retry_later(struct slack_call *c, int64_t delay_ms)
 {
+    c->next_waiting = c->api->waiting;
+    c->api->waiting = c;
     loop_defer_at(c->api->loop, loop_now_ms(c->api->loop) + delay_ms, call_retry, c);
 }
 
@@ -225,6 +240,18 @@ void slack_api_free(struct slack_api *a)
 {
     if (!a)
         return;
+    /* A call still waiting for its retry is answered now (its owner frees its
+     * context); the loop task keeps only the bare struct, which the loop frees. */
+    while (a->waiting) {
+        struct slack_call *c = a->waiting;
+        a->waiting = c->next_waiting;
+        c->cancelled = 1;
+        if (c->cb)
+            c->cb(c->ud, 0, NULL, "shutting down");
+        json_decref(c->args);
+        c->args = NULL;
+        c->api = NULL;
+    }
     memset(a->bot_token, 0, sizeof(a->bot_token));
     memset(a->app_token, 0, sizeof(a->app_token));
     free(a);

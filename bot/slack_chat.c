@@ -167,6 +167,9 @@ void slack_chat_init(struct slack_chat *sc)
     memset(sc, 0, sizeof(*sc));
     sc->chat.ops = &slack_chat_ops;
     sc->chat.impl = sc;
+    sc->fault_envelope = getenv("CANCELBOT_FAULT_KILL_AFTER_DEDUP");
+    if (sc->fault_envelope && !*sc->fault_envelope)
+        sc->fault_envelope = NULL;
 }
 
 /* ---- approvers given as a user group ---- */

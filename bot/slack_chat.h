@@ -1,8 +1,10 @@
 /* bot/slack_chat.h -- the Slack adapter: struct chat_ops over the Web API (cards as
  * Block Kit, thread replies, ephemeral messages), and the handler that turns Socket
  * Mode envelopes into the runtime's inputs. Order for every envelope: persist (the
- * de-duplication key and any transition, one short SQLite transaction), ack, act
- * (everything slow happens later, from the outbox). */
+ * de-duplication key and any transition), ack, act (everything slow happens later,
+ * from the outbox). Group commit: the envelopes of one loop turn are persisted in
+ * one transaction, and their acks leave together once it is committed
+ * (slack_chat_flush, first thing in the loop's next pass). */
 #ifndef CANCELBOT_BOT_SLACK_CHAT_H
 #define CANCELBOT_BOT_SLACK_CHAT_H
 
@@ -31,6 +33,12 @@ struct slack_chat {
     int capturing;
     char capture_user[USER_ID_MAX];
     char *captured;              /* heap, NULL when nothing was said */
+    /* The loop turn's batch: open while envelopes are being persisted, committed by
+     * slack_chat_flush, which then sends the acks held here. */
+    int batch_open;
+    struct held_ack *acks;
+    size_t n_acks, cap_acks;
+    const char *fault_envelope;  /* CANCELBOT_FAULT_KILL_AFTER_DEDUP: crash tests */
 };
 
 void slack_chat_init(struct slack_chat *sc);
@@ -38,5 +46,10 @@ void slack_chat_init(struct slack_chat *sc);
 void slack_chat_start(struct slack_chat *sc);
 /* Socket Mode handler (struct slack_socket_handlers.on_envelope); ud = the slack_chat. */
 void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text, size_t len);
+/* Commits the turn's batch and sends its acks; when the commit fails nothing of it
+ * is acked (Slack redelivers). Returns the number of acks sent. */
+size_t slack_chat_flush(struct slack_chat *sc);
+/* Frees what slack_chat_flush did not send (at the end). */
+void slack_chat_free_acks(struct slack_chat *sc);
 
 #endif

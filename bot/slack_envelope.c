@@ -1,12 +1,15 @@
 /* bot/slack_envelope.c -- what the bot does with each Socket Mode envelope.
  *
  * Order, always: persist, ack, act. "Persist" is the de-duplication key (envelope id,
- * event id, or card + action + user for a click) and, for clicks and reactions, the
- * transition itself, in the store's short transaction; then the ack goes out on the
- * socket (Slack's deadline is 3 s; we measure and log the worst); then everything
- * slow (views.open, marketplace look-ups, posting) is only queued, and the loop does
- * it. A redelivered envelope (retry_attempt > 0, or the same id again) is acked again
- * and acted on once. */
+ * event id, or card + action + user for a click), the transition it causes (clicks,
+ * reactions) or the slash command's intent, all in the loop turn's batch: every
+ * envelope that arrives in one turn is written in one transaction (one fsync), and
+ * only once it is committed do their acks go out (slack_chat_flush), so a crash
+ * anywhere before leaves nothing half-done and Slack redelivers. Then everything slow
+ * (views.open, marketplace look-ups, posting) is only queued, and the loop does it.
+ * A redelivered envelope (retry_attempt > 0, or the same id again) is acked again
+ * and acted on once. Slack's deadline is 3 s; we measure and log the worst. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,17 @@
 #include "commands/cmd.h"
 
 #define HOME_MAX 40
+#define REACTION_HOLD_MS 250         /* a card's ts may land just after a reaction */
+#define REACTION_HOLD_TRIES 20
+
+/* An ack waiting for its batch's commit. The connection is named by its id: it may
+ * close before the flush. */
+struct held_ack {
+    struct slack_socket *socket;
+    int conn_id;
+    char *frame;
+    int64_t received_us;
+};
 
 static int64_t monotonic_us(void)
 {
@@ -52,6 +66,29 @@ static void open_view(struct slack_chat *sc, const char *trigger_id, json_t *vie
     slack_api_call(sc->api, "views.open", SLACK_TOKEN_BOT, args, NULL, NULL);
 }
 
+/* Stores a slash command before its ack, in the turn's batch; 0 when it could not be
+ * (the command still runs, it just would not survive a crash). */
+static int64_t store_command_intent(struct slack_chat *sc, const char *user, const char *channel,
+                                    const char *command, const char *text)
+{
+    struct store_intent *in = calloc(1, sizeof(*in));
+    int64_t id = 0;
+    if (!in)
+        abort();
+    snprintf(in->user, sizeof(in->user), "%s", user);
+    snprintf(in->channel, sizeof(in->channel), "%s", channel);
+    snprintf(in->command, sizeof(in->command), "%s", command);
+    snprintf(in->text, sizeof(in->text), "%s", text);
+    if (store_intent_add(bot_store(sc->bot), in, bot_now_ms(sc->bot), BOT_LEASE_MS,
+                         &id) != STORE_OK) {
+        log_warn("slack: could not store %s by %s before acking it: %s", command, user,
+                 store_last_error(bot_store(sc->bot)));
+        id = 0;
+    }
+    free(in);
+    return id;
+}
+
 /* Returns the ack payload: what the bot answered at once, shown to the user alone. */
 static json_t *on_slash(struct slack_chat *sc, const struct slack_frame *f)
 {
@@ -68,7 +105,10 @@ static json_t *on_slash(struct slack_chat *sc, const struct slack_frame *f)
     }
     sc->capturing = 1;
     snprintf(sc->capture_user, sizeof(sc->capture_user), "%s", f->slash.user_id);
-    bot_on_command(sc->bot, f->slash.user_id, f->slash.channel_id, f->slash.command, text);
+    bot_on_command_intent(sc->bot, f->slash.user_id, f->slash.channel_id, f->slash.command,
+                          text, store_command_intent(sc, f->slash.user_id,
+                                                     f->slash.channel_id, f->slash.command,
+                                                     text));
     sc->capturing = 0;
     if (sc->captured && (safe = slack_mrkdwn_escape(sc->captured, 3000))) {
         payload = json_pack("{s:s, s:s}", "response_type", "ephemeral", "text", safe);
@@ -129,7 +169,10 @@ static json_t *on_view_submission(struct slack_chat *sc, const struct slack_fram
                          ? slack_view_errors(err.field, err.text)
                          : slack_view_errors("note", err.text);
         } else {
-            bot_on_command(sc->bot, f->view.user_id, f->view.private_metadata, command, text);
+            bot_on_command_intent(sc->bot, f->view.user_id, f->view.private_metadata, command,
+                                  text, store_command_intent(sc, f->view.user_id,
+                                                             f->view.private_metadata,
+                                                             command, text));
         }
         free(text);
         free(c);
@@ -189,9 +232,48 @@ static void publish_home(struct slack_chat *sc, const char *user)
     free(waiting);
 }
 
+struct held_reaction {
+    struct slack_chat *sc;
+    int tries;
+    int added;
+    char user[USER_ID_MAX];
+    char channel[CHANNEL_ID_MAX];
+    char item_ts[MSG_TS_MAX];
+    char reaction[64];
+};
+
+/* A reaction names the card by its ts, which the bot stores when chat.postMessage
+ * answers; a quick approver can react before that answer is in. So a reaction on an
+ * unknown ts is held and tried again for a few seconds before it is let go (with a
+ * log line: most reactions are on ordinary messages). */
+static void try_reaction(void *arg)
+{
+    struct held_reaction *h = arg;
+    struct request *rq = malloc(sizeof(*rq));
+    int rc;
+    if (!rq)
+        abort();
+    rc = store_find_by_card(bot_store(h->sc->bot), h->item_ts, rq);
+    if (rc == STORE_OK) {
+        if (h->tries > 0)
+            log_info("slack: reaction on %s matched %s after %d ms", h->item_ts, rq->id,
+                     h->tries * REACTION_HOLD_MS);
+        bot_on_reaction(h->sc->bot, h->user, h->channel, rq->id, h->reaction, h->added, NULL);
+    } else if (++h->tries <= REACTION_HOLD_TRIES) {
+        loop_defer_background_at(bot_loop(h->sc->bot), bot_now_ms(h->sc->bot) + REACTION_HOLD_MS,
+                                 try_reaction, h);
+        h = NULL;                        /* the loop owns it now */
+    } else {
+        log_info("slack: reaction :%s: by %s on %s is on no request's card; ignored",
+                 h->reaction, h->user, h->item_ts);
+    }
+    free(rq);
+    free(h);
+}
+
 static void on_event(struct slack_chat *sc, const struct slack_frame *f)
 {
-    struct request *rq;
+    struct held_reaction *h;
     int added = strcmp(f->event.type, "reaction_added") == 0;
     if (!first_time(sc, "evt", f->event.event_id))
         return;                 /* the same event in a new envelope */
@@ -202,26 +284,111 @@ static void on_event(struct slack_chat *sc, const struct slack_frame *f)
     }
     if (!added && strcmp(f->event.type, "reaction_removed") != 0)
         return;
-    if (!(rq = malloc(sizeof(*rq))))
+    if (!f->event.item_ts[0])
+        return;
+    if (!(h = calloc(1, sizeof(*h))))
         abort();
-    if (store_find_by_card(bot_store(sc->bot), f->event.item_ts, rq) == STORE_OK)
-        bot_on_reaction(sc->bot, f->event.user, f->event.item_channel, rq->id,
-                        f->event.reaction, added, NULL);
-    free(rq);
+    h->sc = sc;
+    h->added = added;
+    snprintf(h->user, sizeof(h->user), "%s", f->event.user);
+    snprintf(h->channel, sizeof(h->channel), "%s", f->event.item_channel);
+    snprintf(h->item_ts, sizeof(h->item_ts), "%s", f->event.item_ts);
+    snprintf(h->reaction, sizeof(h->reaction), "%s", f->event.reaction);
+    try_reaction(h);
 }
 
-static void send_ack(struct slack_conn *conn, const char *envelope_id, json_t *payload)
+static char *ack_frame(const char *envelope_id, json_t *payload)
 {
     char *payload_text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
     size_t cap = strlen(envelope_id) + (payload_text ? strlen(payload_text) : 0) + 64;
     char *ack = malloc(cap);
     if (!ack)
         abort();
-    if (slack_ack_json(envelope_id, payload_text, ack, cap) != 0 ||
-        slack_socket_send(conn, ack) != 0)
+    if (slack_ack_json(envelope_id, payload_text, ack, cap) != 0) {
+        free(ack);
+        ack = NULL;
+    }
+    free(payload_text);
+    return ack;
+}
+
+/* Not persisted (an envelope never understood): acked at once. */
+static void send_ack_now(struct slack_conn *conn, const char *envelope_id)
+{
+    char *ack = ack_frame(envelope_id, NULL);
+    if (!ack || slack_socket_send(conn, ack) != 0)
         log_warn("slack: could not ack envelope %s", envelope_id);
     free(ack);
-    free(payload_text);
+}
+
+static void hold_ack(struct slack_chat *sc, struct slack_conn *conn, const char *envelope_id,
+                     json_t *payload, int64_t received_us)
+{
+    struct held_ack *a;
+    char *frame = ack_frame(envelope_id, payload);
+    if (!frame) {
+        log_warn("slack: could not ack envelope %s (ack too large)", envelope_id);
+        return;
+    }
+    if (sc->n_acks == sc->cap_acks) {
+        size_t cap = sc->cap_acks ? sc->cap_acks * 2 : 16;
+        struct held_ack *grown = realloc(sc->acks, cap * sizeof(*grown));
+        if (!grown)
+            abort();
+        sc->acks = grown;
+        sc->cap_acks = cap;
+    }
+    a = &sc->acks[sc->n_acks++];
+    a->socket = slack_conn_socket(conn);
+    a->conn_id = slack_conn_id(conn);
+    a->frame = frame;
+    a->received_us = received_us;
+}
+
+void slack_chat_free_acks(struct slack_chat *sc)
+{
+    for (size_t i = 0; i < sc->n_acks; i++)
+        free(sc->acks[i].frame);
+    free(sc->acks);
+    sc->acks = NULL;
+    sc->n_acks = sc->cap_acks = 0;
+}
+
+size_t slack_chat_flush(struct slack_chat *sc)
+{
+    struct store *st = bot_store(sc->bot);
+    size_t sent = 0;
+    int64_t now;
+    if (sc->batch_open) {
+        sc->batch_open = 0;
+        bot_hold_effects(sc->bot, 0);
+        if (store_batch_commit(st) != STORE_OK) {
+            /* Nothing of the turn is kept, so nothing of it is acked: Slack sends
+             * events and commands again, and a click's user sees no change. */
+            log_error("slack: could not persist %zu envelope(s) (%s); not acknowledged, so "
+                      "Slack redelivers them", sc->n_acks, store_last_error(st));
+            for (size_t i = 0; i < sc->n_acks; i++)
+                free(sc->acks[i].frame);
+            sc->n_acks = 0;
+            return 0;
+        }
+    }
+    now = monotonic_us();
+    for (size_t i = 0; i < sc->n_acks; i++) {
+        struct held_ack *a = &sc->acks[i];
+        if (slack_socket_send_to(a->socket, a->conn_id, a->frame) == 0)
+            sent++;
+        else
+            log_warn("slack: the connection of an envelope closed before its ack; Slack "
+                     "redelivers it");
+        if (now - a->received_us > sc->worst_ack_us)
+            sc->worst_ack_us = now - a->received_us;
+        free(a->frame);
+    }
+    if (sc->n_acks)
+        log_debug("slack: %zu envelope(s) persisted in one commit and acked", sc->n_acks);
+    sc->n_acks = 0;
+    return sent;
 }
 
 void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text, size_t len)
@@ -230,20 +397,32 @@ void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text,
     struct slack_frame *f = malloc(sizeof(*f));
     char err[256];
     json_t *payload = NULL;
-    int64_t started = monotonic_us(), took;
+    int64_t received = monotonic_us();
     if (!f)
         abort();
     if (slack_frame_parse(text, len, f, err, sizeof(err)) != 0) {
         log_warn("slack: unreadable envelope (%s)", err);
         if (f->envelope_id[0])
-            send_ack(conn, f->envelope_id, NULL);   /* never understood: stop redelivery */
+            send_ack_now(conn, f->envelope_id);   /* never understood: stop redelivery */
         goto out;
     }
     sc->envelopes++;
     if (f->retry_attempt > 0)
         log_info("slack: envelope %s is retry %d (%s)", f->envelope_id, f->retry_attempt,
                  f->retry_reason);
+    /* Without a batch (the write lock could not be had) each write commits alone:
+     * still persisted before the ack, only slower. */
+    if (!sc->batch_open && store_batch_begin(bot_store(sc->bot)) == STORE_OK) {
+        sc->batch_open = 1;
+        bot_hold_effects(sc->bot, 1);
+    }
     if (first_time(sc, "env", f->envelope_id)) {
+        if (sc->fault_envelope && strcmp(sc->fault_envelope, f->envelope_id) == 0) {
+            log_warn("fault injection: killing the process after the de-duplication key of "
+                     "%s, before what it causes", f->envelope_id);
+            fflush(NULL);
+            raise(SIGKILL);
+        }
         switch (f->kind) {
         case SLACK_FRAME_SLASH_COMMAND:   payload = on_slash(sc, f); break;
         case SLACK_FRAME_BLOCK_ACTION:    on_block_action(sc, f); break;
@@ -255,12 +434,10 @@ void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text,
             break;
         }
     }
-    send_ack(conn, f->envelope_id, payload);
-    took = monotonic_us() - started;
-    if (took > sc->worst_ack_us)
-        sc->worst_ack_us = took;
-    log_debug("slack: %s %s handled and acked in %lld us", slack_frame_kind_name(f->kind),
-              f->envelope_id, (long long)took);
+    hold_ack(sc, conn, f->envelope_id, payload, received);
+    log_debug("slack: %s %s persisted in %lld us, ack held for the commit",
+              slack_frame_kind_name(f->kind), f->envelope_id,
+              (long long)(monotonic_us() - received));
     if (sc->kick)
         sc->kick(sc->kick_ud);
 out:

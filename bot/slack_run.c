@@ -1,9 +1,11 @@
 /* bot/slack_run.c -- the Slack runtime's event loop. libwebsockets owns the loop
  * (its own poll(); the libuv plugin path of DESIGN.md is not used, see the notes on
- * the Slack issue); curl's multi handle is pumped from a lws timer that runs every
- * few milliseconds while transfers are active and otherwise sleeps until the next
- * deferred task or due outbox effect (at most a second). Nothing on this thread
- * blocks except the short SQLite transactions of the store. */
+ * the Slack issue). curl is attached to it (http_curl_attach_lws): its sockets are
+ * watched by lws and its deadlines are lws timers, so an HTTP answer wakes the loop
+ * when it arrives and nothing polls for it. One lws timer (`tick`) runs the bot's
+ * deferred tasks and due outbox effects; it sleeps until the next of them (at most a
+ * second) unless something kicks it, as a finished HTTP transfer or an envelope does.
+ * Nothing on this thread blocks except the short SQLite transactions of the store. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +19,16 @@
 #include "bot/log.h"
 #include "bot/runtime.h"
 
-#define PUMP_INTERVAL_MS 5
 #define IDLE_INTERVAL_MS 1000
+#define TURN_MAX_TASKS 16            /* answers landed per turn */
+#define TURN_MAX_EFFECTS 8           /* effects started per turn */
 #define AUTH_TIMEOUT_MS 15000
 #define STOP_GRACE_MS 1500
 
 struct slack_runtime {
     struct lws_context *ctx;
     lws_sorted_usec_list_t tick_sul;
+    int acks_first;              /* this tick only sent acks; the work is next */
     struct http_curl *http;
     struct slack_socket *socket;
     struct slack_chat sc;
@@ -58,18 +62,44 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
     struct slack_runtime *rt = lws_container_of(sul, struct slack_runtime, tick_sul);
     struct loop *loop = bot_loop(rt->bot);
+    struct store *st = bot_store(rt->bot);
     int64_t wait = IDLE_INTERVAL_MS, next, due, now;
-    int active;
-    http_curl_pump(rt->http);
-    loop_run_pending(loop);
-    bot_run_due(rt->bot);
-    active = http_curl_pump(rt->http);      /* start what the effects queued */
-    if (active)
-        wait = PUMP_INTERVAL_MS;
+    int started, batched, ran;
+    /* First the acks: the envelopes of the last turn are committed in one go, and
+     * their acks queued. lws writes them in its next poll; the outbox work waits
+     * for that (once: under a steady stream it would otherwise never run). */
+    if (slack_chat_flush(&rt->sc) > 0 && !rt->acks_first) {
+        rt->acks_first = 1;
+        schedule_tick(rt, 1);
+        return;
+    }
+    rt->acks_first = 0;
+    /* The turn's outbox work in one transaction too: answers landed, effects claimed
+     * and marked done. Nothing it starts leaves the process before the commit: HTTP
+     * transfers begin on curl's timer, after this returns. A lazy commit: nothing
+     * here is acknowledged to anyone, and all of it is redone harmlessly if a power
+     * cut loses it (effects are idempotent); the next envelope commit syncs it. */
+    batched = store_batch_begin_lazy(st) == STORE_OK;
+    http_curl_pump(rt->http);           /* answers that came in land here */
+    ran = loop_run_pending_max(loop, TURN_MAX_TASKS);
+    started = bot_run_due_max(rt->bot, TURN_MAX_EFFECTS);
+    if (batched && store_batch_commit(st) != STORE_OK)
+        log_error("outbox: could not commit this turn's work (%s); it runs again",
+                  store_last_error(st));
+    /* A turn is kept short (a few effects and answers), so envelopes that came in
+     * meanwhile are read and acked between turns; more work: another turn at once. */
+    if (ran >= TURN_MAX_TASKS || started >= TURN_MAX_EFFECTS) {
+        schedule_tick(rt, 0);
+        return;
+    }
     if ((next = loop_next_wake_ms(loop)) >= 0 && next < wait)
         wait = next;
     now = bot_now_ms(rt->bot);
-    if (store_next_due(bot_store(rt->bot), &due) == STORE_OK && due - now < wait)
+    /* Due in the past with nothing started: it waits for an effect of its request
+     * that is under way, whose end kicks the loop (or, in another process, shows at
+     * the idle wake-up). Waking at once would spin. */
+    if (store_next_due(st, &due) == STORE_OK && (due > now || started) &&
+        due - now < wait)
         wait = due > now ? due - now : 0;
     schedule_tick(rt, wait);
 }
@@ -143,7 +173,7 @@ int slack_run(const struct slack_run_options *opt)
     struct lws_context_creation_info info;
     struct bot_options bo;
     struct slack_socket_handlers handlers = {on_envelope, on_fatal};
-    struct lws_protocols protocols[2];
+    struct lws_protocols protocols[3];
     char err[512];
     int rc = 1;
     if (!rt)
@@ -173,6 +203,7 @@ int slack_run(const struct slack_run_options *opt)
     lws_set_log_level(LLL_ERR, NULL);
     memset(protocols, 0, sizeof(protocols));
     protocols[0] = *slack_socket_protocol();
+    protocols[1] = *http_curl_lws_protocol();
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
@@ -184,6 +215,10 @@ int slack_run(const struct slack_run_options *opt)
         goto out;
     }
     signal_ctx = rt->ctx;
+    if (http_curl_attach_lws(rt->http, rt->ctx) != 0) {
+        fprintf(stderr, "cancelbot: could not put HTTP on the websocket library's loop\n");
+        goto out;
+    }
     http_curl_set_wakeup(rt->http, kick, rt);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -209,6 +244,8 @@ int slack_run(const struct slack_run_options *opt)
         lws_service(rt->ctx, 0);
     rc = rt->fatal ? 1 : 0;
 out:
+    if (rt->sc.bot)
+        slack_chat_flush(&rt->sc);      /* what this turn persisted is acked */
     if (rt->socket) {
         int zero = 0;
         slack_socket_stop(rt->socket);
@@ -216,6 +253,8 @@ out:
     }
     log_info("slack: stopped after %ld envelope(s); worst persist+ack %lld us",
              rt->sc.envelopes, (long long)rt->sc.worst_ack_us);
+    if (rt->http)
+        http_curl_attach_lws(rt->http, NULL);  /* before its wsis go with the context */
     if (rt->ctx)
         lws_context_destroy(rt->ctx);   /* closes what is left of the sockets */
     signal_ctx = NULL;
@@ -224,6 +263,9 @@ out:
     if (rt->bot)
         loop_run_pending(bot_loop(rt->bot));
     slack_api_free(rt->sc.api);
+    if (rt->sc.bot && rt->sc.batch_open)   /* a commit that failed at the very end */
+        store_batch_rollback(bot_store(rt->bot));
+    slack_chat_free_acks(&rt->sc);
     bot_close(rt->bot);
     free(rt);
     return rc;

@@ -292,26 +292,34 @@ static int on_receive(struct slack_conn *c, struct lws *wsi, const void *in, siz
     return 0;
 }
 
+/* Writes queued frames, oldest first, for as long as the socket takes them: a burst of
+ * acks leaves in one wake-up instead of one per pass of the loop. lws keeps what the
+ * kernel did not take of a frame and then reports the pipe choked, so nothing is
+ * written behind a partial frame. Another writable callback only when frames remain,
+ * or to close after the last of them. */
 static int on_writable(struct slack_conn *c, struct lws *wsi)
 {
-    struct out_frame *f = c->out_head;
-    if (f) {
+    struct out_frame *f;
+    if (!c->out_head && c->closing) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+        return -1;
+    }
+    while ((f = c->out_head)) {
+        int n;
         c->out_head = f->next;
         if (!c->out_head)
             c->out_tail = NULL;
-        if (lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len) {
+        n = lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT);
+        if (n < (int)f->len) {
             free(f);
             return -1;
         }
         free(f);
-        if (c->out_head || c->closing)
-            lws_callback_on_writable(wsi);
-        return 0;
+        if (c->out_head && lws_send_pipe_choked(wsi))
+            break;
     }
-    if (c->closing) {
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
-        return -1;
-    }
+    if (c->out_head || c->closing)
+        lws_callback_on_writable(wsi);
     return 0;
 }
 
@@ -436,4 +444,22 @@ void slack_socket_free(struct slack_socket *s)
     while (s->conns)
         conn_unlink_free(s->conns);
     free(s);
+}
+
+struct slack_socket *slack_conn_socket(const struct slack_conn *c)
+{
+    return c->owner;
+}
+
+int slack_conn_id(const struct slack_conn *c)
+{
+    return c->id;
+}
+
+int slack_socket_send_to(struct slack_socket *s, int conn_id, const char *text)
+{
+    for (struct slack_conn *c = s->conns; c; c = c->next)
+        if (c->id == conn_id)
+            return slack_socket_send(c, text);
+    return -1;
 }

@@ -40,5 +40,10 @@ int slack_socket_live(const struct slack_socket *s);     /* connections past hel
 
 /* Queues a text frame (an ack) on conn; 0 when queued. */
 int slack_socket_send(struct slack_conn *conn, const char *text);
+/* A connection by id, which outlives the connection: an ack held for a group commit
+ * goes out on the same connection if it is still open, else -1. */
+struct slack_socket *slack_conn_socket(const struct slack_conn *conn);
+int slack_conn_id(const struct slack_conn *conn);
+int slack_socket_send_to(struct slack_socket *s, int conn_id, const char *text);
 
 #endif

@@ -92,7 +92,8 @@ static const char *const migrations[] = {
     /* 3: several processes on one record. Requests carry a version (rows already
      * there are version 1); leases name their owner; the pending outbox is indexed
      * by due time alone (next-due and the claim read it without scanning) and by
-     * request (one effect of a request at a time); intents are slash commands
+     * request (one effect of a request at a time); requests by state (the open
+     * and pending lists stay fast however many are closed); intents are slash commands
      * stored before their ack; old de-duplication keys can be pruned by age. A
      * claimed effect's due_ms is its lease's end: the time anyone next needs to
      * look at it. */
@@ -104,6 +105,7 @@ static const char *const migrations[] = {
     " WHERE status = 'pending';"
     "CREATE INDEX outbox_done_by_created ON outbox (created_ms) WHERE status = 'done';"
     "CREATE INDEX dedup_by_age ON dedup (at_ms);"
+    "CREATE INDEX requests_by_state ON requests (state, created_ms);"
     "CREATE TABLE intents ("
     " id INTEGER PRIMARY KEY,"
     " user_id TEXT NOT NULL,"
@@ -223,6 +225,7 @@ int sqlite_commit(struct store *s)
  * themselves, hence the autocommit checks; inside a batch that loses the batch. */
 void sqlite_rollback(struct store *s)
 {
+    sqlite_forget_decoded(s);            /* it may hold versions that were undone */
     if (s->batch_depth > 0) {
         if (sqlite3_get_autocommit(s->db))
             s->batch_failed = 1;
@@ -233,6 +236,8 @@ void sqlite_rollback(struct store *s)
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
+
+static void sqlite_end_lazy(struct store *s);
 
 int store_batch_begin(struct store *s)
 {
@@ -249,6 +254,31 @@ int store_batch_begin(struct store *s)
     return STORE_OK;
 }
 
+int store_batch_begin_lazy(struct store *s)
+{
+    int rc;
+    if (!s)
+        return STORE_E_INVALID;
+    if (s->batch_depth > 0)
+        return store_batch_begin(s);    /* joins: the outer batch decides */
+    s->err[0] = '\0';
+    if ((rc = sqlite_exec(s, "PRAGMA synchronous = NORMAL", "lazy batch")))
+        return rc;
+    s->batch_lazy = 1;
+    if ((rc = store_batch_begin(s)))
+        sqlite_end_lazy(s);
+    return rc;
+}
+
+/* Back to FULL, whose next commit's fsync of the WAL also covers the lazy frames. */
+static void sqlite_end_lazy(struct store *s)
+{
+    if (s->batch_lazy) {
+        s->batch_lazy = 0;
+        sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+    }
+}
+
 int store_batch_commit(struct store *s)
 {
     int rc;
@@ -256,11 +286,15 @@ int store_batch_commit(struct store *s)
         return STORE_E_INVALID;
     if (--s->batch_depth > 0)
         return STORE_OK;
-    if (s->batch_failed || sqlite3_get_autocommit(s->db))
+    if (s->batch_failed || sqlite3_get_autocommit(s->db)) {
+        sqlite_forget_decoded(s);
+        sqlite_end_lazy(s);
         return sqlite_failf(s, STORE_E_IO, "commit batch: rolled back by an earlier error (%s)",
                             s->err[0] ? s->err : "unknown");
+    }
     if ((rc = sqlite_exec(s, "COMMIT", "commit batch")))
         sqlite_rollback(s);
+    sqlite_end_lazy(s);
     return rc;
 }
 
@@ -269,8 +303,10 @@ void store_batch_rollback(struct store *s)
     if (!s || s->batch_depth == 0)
         return;
     s->batch_depth = 0;
+    sqlite_forget_decoded(s);
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite_end_lazy(s);
 }
 
 int store_in_batch(const struct store *s)
@@ -626,17 +662,43 @@ out:
  * was last written (see sqlite_upsert_request). */
 #define REQUEST_COLUMNS "id, card_ts, data, version"
 
+static struct decoded_slot *decoded_slot(struct store *s, const char *id)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &s->decoded[h % DECODED_CACHE_SIZE];
+}
+
+void sqlite_forget_decoded(struct store *s)
+{
+    for (int i = 0; i < DECODED_CACHE_SIZE; i++)
+        s->decoded[i].version = 0;
+}
+
 static int sqlite_read_request(struct store *s, sqlite3_stmt *st, struct request *out)
 {
+    /* The document is decoded only when this version of the request was not decoded
+     * before: every write makes a new version, here or in another process, so a
+     * cached one is the stored one. */
+    struct decoded_slot *slot;
     struct request rq;
     const char *id = col_text(st, 0), *bad = "";
+    int64_t version = sqlite3_column_int64(st, 3);
+    slot = decoded_slot(s, id);
+    if (slot->version == version && version > 0 && strcmp(slot->rq.id, id) == 0) {
+        memcpy(out, &slot->rq, sizeof(*out));
+        return STORE_OK;
+    }
     if (request_json_loads(col_text(st, 2), &rq, &bad) != 0)
         return sqlite_failf(s, STORE_E_IO, "request %s: stored data is corrupt (%s)", id, bad);
     request_copy_str(rq.id, sizeof(rq.id), id);
     if (*col_text(st, 1))
         request_copy_str(rq.card_ts, sizeof(rq.card_ts), col_text(st, 1));
-    rq.version = sqlite3_column_int64(st, 3);
+    rq.version = version;
     memcpy(out, &rq, sizeof(rq));
+    memcpy(&slot->rq, &rq, sizeof(rq));
+    slot->version = version;
     return STORE_OK;
 }
 

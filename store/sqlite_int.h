@@ -19,14 +19,25 @@ struct stmt_slot {
     sqlite3_stmt *st;
 };
 
+/* Decoded requests by (id, version): decoding the JSON document is most of what a
+ * load costs, and the runtime loads the same request several times per event. */
+#define DECODED_CACHE_SIZE 64
+
+struct decoded_slot {
+    int64_t version;                    /* 0: empty */
+    struct request rq;
+};
+
 struct store {
     sqlite3 *db;
     char err[256];
     char owner[STORE_OWNER_MAX];        /* names this process on its leases */
     int batch_depth;                    /* store_batch_begin nesting */
     int batch_failed;                   /* the outermost transaction is gone */
+    int batch_lazy;                     /* store_batch_begin_lazy: synchronous=NORMAL */
     struct stmt_slot cache[STMT_CACHE_MAX];
     int n_cache;
+    struct decoded_slot decoded[DECODED_CACHE_SIZE];
 };
 
 int sqlite_failf(struct store *s, int rc, const char *fmt, ...)
@@ -47,6 +58,8 @@ int sqlite_commit(struct store *s);
 void sqlite_rollback(struct store *s);
 int bind_text(sqlite3_stmt *st, int i, const char *v);
 const char *col_text(sqlite3_stmt *st, int i);
+/* Empties the decoded-request cache (after a rollback: it may hold undone versions). */
+void sqlite_forget_decoded(struct store *s);
 /* 1 when key is new (now recorded), 0 when seen, <0 on error. */
 int sqlite_dedup_insert(struct store *s, const char *key, int64_t now_ms);
 

@@ -41,6 +41,11 @@ const char *store_owner(const struct store *s);
  * commit rolls everything back and returns the error: nothing of the batch may be
  * acknowledged then. */
 int store_batch_begin(struct store *s);
+/* A batch whose commit returns before it is on disk (SQLite WAL, synchronous=NORMAL):
+ * a process crash cannot lose it, a power cut can (it reaches the disk with the next
+ * durable commit). For work that is redone harmlessly when lost -- outbox
+ * bookkeeping, answers from idempotent calls -- never for what is acknowledged. */
+int store_batch_begin_lazy(struct store *s);
 int store_batch_commit(struct store *s);
 void store_batch_rollback(struct store *s);
 int store_in_batch(const struct store *s);

@@ -56,3 +56,12 @@ expect_mlog() {      # expect_mlog N 'text' "what": lines of the fake's log with
         FAILURES=$((FAILURES + 1))
     fi
 }
+
+# use_fake_aws_seller: the "aws" provider with a "seller" profile of example keys,
+# as the AWS tests run it against the fake (the endpoint is set once PORT is known).
+use_fake_aws_seller() {
+    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL
+    printf '[seller]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n' >"$WORK/credentials"
+    printf '{"providers": {"aws": "aws", "azure": "sim"}, "aws": {"accounts": {"default": {"profile": "seller"}}}}' >"$WORK/policy.json"
+    export AWS_SHARED_CREDENTIALS_FILE="$WORK/credentials" AWS_CONFIG_FILE="$WORK/no-config"
+}

@@ -231,6 +231,30 @@ static void test_group_commit(void)
     pair_close(&p);
 }
 
+/* A version read inside a batch that was then rolled back is not the stored one:
+ * another process may write that version number with other content. */
+static void test_rolled_back_version_is_never_served_from_memory(void)
+{
+    struct pair p;
+    struct request rq, got;
+    if (pair_open(&p))
+        return;
+    base_request(&rq, "CR-1", REQUEST_AWAITING_APPROVAL);
+    CHECK(commit(p.a, &rq, REQUEST_DRAFT, EV_CONFIRM, NULL, NULL) == STORE_OK);
+    CHECK(store_load_request(p.a, "CR-1", &rq) == STORE_OK && rq.version == 1);
+    CHECK(store_batch_begin(p.a) == STORE_OK);
+    rq.state = REQUEST_REJECTED;
+    CHECK(commit(p.a, &rq, REQUEST_AWAITING_APPROVAL, EV_REJECT, NULL, NULL) == STORE_OK);
+    CHECK(store_load_request(p.a, "CR-1", &got) == STORE_OK && got.version == 2);
+    CHECK(got.state == REQUEST_REJECTED);
+    store_batch_rollback(p.a);
+    rq.state = REQUEST_SUBMITTING;
+    CHECK(commit(p.b, &rq, REQUEST_AWAITING_APPROVAL, EV_APPROVE, NULL, NULL) == STORE_OK);
+    CHECK(store_load_request(p.a, "CR-1", &got) == STORE_OK && got.version == 2);
+    CHECK(got.state == REQUEST_SUBMITTING);
+    pair_close(&p);
+}
+
 static void test_intents_resume_only_when_their_lease_ran_out(void)
 {
     struct pair p;
@@ -285,6 +309,7 @@ int main(void)
     RUN(test_leases_belong_to_their_owner);
     RUN(test_next_due_with_many_pending_timers);
     RUN(test_group_commit);
+    RUN(test_rolled_back_version_is_never_served_from_memory);
     RUN(test_intents_resume_only_when_their_lease_ran_out);
     RUN(test_prune_keeps_the_audit_history);
     return check_summary();
