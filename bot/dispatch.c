@@ -395,9 +395,12 @@ void bot_on_command_intent(struct bot *b, const char *user, const char *channel,
 
 void bot_resume_intents(struct bot *b)
 {
-    struct store_intent *got = malloc(RESUME_BATCH * sizeof(*got));
+    struct store_intent *got;
     int n = 0;
-    if (!got)
+    /* Intents are Slack's slash commands: only a Slack process can answer them. */
+    if (strcmp(b->chat->ops->name, "slack") != 0)
+        return;
+    if (!(got = malloc(RESUME_BATCH * sizeof(*got))))
         abort();
     if (store_claim_intents(b->store, bot_now_ms(b), BOT_LEASE_MS, RESUME_BATCH, got, &n) !=
         STORE_OK)

@@ -77,33 +77,17 @@ static char *azure_config_json(const struct policy *pol)
     return text;
 }
 
-struct ref_search {
-    const char *ref;
-    struct request *found;
-    int hit;
-};
-
-static int match_ref(void *ud, const struct request *rq)
-{
-    struct ref_search *s = ud;
-    if (strcmp(rq->provider_ref, s->ref) != 0)
-        return 0;
-    *s->found = *rq;
-    s->hit = 1;
-    return 1;
-}
-
 /* A status change from AWS's events queue: the same event a poll would give, sooner. */
 static void on_aws_event(void *ud, const struct aws_event *e)
 {
     struct bot *b = ud;
     struct request *rq = malloc(sizeof(*rq));
     struct request_event *ev = calloc(1, sizeof(*ev));
-    struct ref_search s = {e->request_id, rq, 0};
     if (!rq || !ev)
         abort();
-    store_list_requests(b->store, STORE_LIST_OPEN, NULL, 0, match_ref, &s);
-    if (s.hit && e->status != MSTATUS_PENDING) {
+    if (e->status != MSTATUS_PENDING && e->request_id[0] &&
+        store_find_by_provider_ref(b->store, e->request_id, rq) == STORE_OK &&
+        !request_is_terminal(rq->state)) {
         ev->kind = EV_STATUS;
         ev->status = e->status;
         request_copy_str(ev->actor, sizeof(ev->actor), "marketplace");
@@ -266,6 +250,7 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
             goto out;
         aws_events_poller_start(b->events);
     }
+    store_set_chat(b->store, chat->ops->name);
     release_dead_predecessors(b);
     *out = b;
     b = NULL;

@@ -134,6 +134,9 @@ static void on_auth(void *ud, int ok, json_t *answer, const char *error)
     struct slack_runtime *rt = ud;
     rt->auth_done = 1;
     rt->auth_ok = ok;
+    /* This runs in a timer at the top of an lws_service pass that would then sleep
+     * in poll until its next timer (up to a second): wake it, start-up goes on. */
+    lws_cancel_service(rt->ctx);
     if (ok)
         log_info("slack: signed in as %s (%s) in team %s",
                  str_or(json_string_value(json_object_get(answer, "user"))),
@@ -240,6 +243,7 @@ int slack_run(const struct slack_run_options *opt)
         goto out;
     slack_socket_attach(rt->socket, rt->ctx);
     slack_socket_start(rt->socket);
+    kick(rt);                           /* what start queued on the bot's loop runs now */
     while (!stop_requested)
         lws_service(rt->ctx, 0);
     rc = rt->fatal ? 1 : 0;

@@ -92,12 +92,21 @@ static const char *const migrations[] = {
     /* 3: several processes on one record. Requests carry a version (rows already
      * there are version 1); leases name their owner; the pending outbox is indexed
      * by due time alone (next-due and the claim read it without scanning) and by
-     * request (one effect of a request at a time); requests by state (the open
+     * request (one effect of a request at a time); requests name the chat adapter
+     * they came through (its messages go out only through it: an operator's shell
+     * on a Slack bot's file must not "post" Slack's cards to a terminal; '' for
+     * rows from before, any adapter); the marketplace's reference is a column, so
+     * an AWS event finds its request without reading every open one (PG:
+     * data::jsonb ->> 'provider_ref'); requests by state (the open
      * and pending lists stay fast however many are closed); intents are slash commands
      * stored before their ack; old de-duplication keys can be pruned by age. A
      * claimed effect's due_ms is its lease's end: the time anyone next needs to
      * look at it. */
     "ALTER TABLE requests ADD COLUMN version BIGINT NOT NULL DEFAULT 1;"
+    "ALTER TABLE requests ADD COLUMN chat TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE requests ADD COLUMN provider_ref TEXT NOT NULL DEFAULT '';"
+    "UPDATE requests SET provider_ref = COALESCE(json_extract(data, '$.provider_ref'), '');"
+    "CREATE INDEX requests_by_ref ON requests (provider_ref) WHERE provider_ref <> '';"
     "ALTER TABLE outbox ADD COLUMN lease_owner TEXT;"
     "DROP INDEX outbox_by_due;"
     "CREATE INDEX outbox_pending_by_due ON outbox (due_ms, id) WHERE status = 'pending';"
@@ -105,7 +114,12 @@ static const char *const migrations[] = {
     " WHERE status = 'pending';"
     "CREATE INDEX outbox_done_by_created ON outbox (created_ms) WHERE status = 'done';"
     "CREATE INDEX dedup_by_age ON dedup (at_ms);"
-    "CREATE INDEX requests_by_state ON requests (state, created_ms);"
+    "CREATE INDEX requests_by_state ON requests (state, created_ms, id);"
+    "CREATE INDEX requests_by_requester_state ON requests (requester, state, created_ms, id);"
+    "DROP INDEX requests_by_created;"
+    "CREATE INDEX requests_by_created ON requests (created_ms, id);"
+    "DROP INDEX requests_by_requester;"
+    "CREATE INDEX requests_by_requester ON requests (requester, created_ms, id);"
     "CREATE TABLE intents ("
     " id INTEGER PRIMARY KEY,"
     " user_id TEXT NOT NULL,"
@@ -417,6 +431,12 @@ const char *store_owner(const struct store *s)
     return s ? s->owner : "";
 }
 
+void store_set_chat(struct store *s, const char *chat)
+{
+    if (s)
+        snprintf(s->chat, sizeof(s->chat), "%s", chat ? chat : "");
+}
+
 int store_open(const char *path, struct store **out)
 {
     struct store *s = NULL;
@@ -533,15 +553,16 @@ static int sqlite_write_request(struct store *s, const struct request *rq, const
 {
     static const char insert_sql[] =
         "INSERT INTO requests (id, kind, state, market, requester, channel, card_ts,"
-        " created_ms, updated_ms, data, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+        " created_ms, updated_ms, data, provider_ref, version, chat)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, 1, ?11)"
         " ON CONFLICT (id) DO NOTHING";
     /* An empty card_ts never overwrites a stored one: the card was posted by an
      * effect after `rq` was loaded, and losing its ts would post a second card. */
     static const char update_sql[] =
         "UPDATE requests SET kind = ?2, state = ?3, market = ?4, requester = ?5,"
         " channel = ?6, card_ts = CASE WHEN ?7 = '' THEN card_ts ELSE ?7 END,"
-        " created_ms = ?8, updated_ms = ?9, data = ?10, version = version + 1"
-        " WHERE id = ?1 AND version = ?11";
+        " created_ms = ?8, updated_ms = ?9, data = ?10, provider_ref = ?12,"
+        " version = version + 1 WHERE id = ?1 AND version = ?11";
     sqlite3_stmt *st = NULL;
     char what[48];
     int rc;
@@ -553,7 +574,9 @@ static int sqlite_write_request(struct store *s, const struct request *rq, const
         bind_text(st, 4, request_market_name(rq->market)) || bind_text(st, 5, rq->requester) ||
         bind_text(st, 6, rq->channel) || bind_text(st, 7, rq->card_ts) ||
         sqlite3_bind_int64(st, 8, rq->created_ms) || sqlite3_bind_int64(st, 9, rq->updated_ms) ||
-        bind_text(st, 10, data) || (rq->version && sqlite3_bind_int64(st, 11, rq->version))) {
+        bind_text(st, 10, data) ||
+        (rq->version ? sqlite3_bind_int64(st, 11, rq->version) : bind_text(st, 11, s->chat)) ||
+        bind_text(st, 12, rq->provider_ref)) {
         rc = sqlite_fail(s, what);
         goto out;
     }
@@ -744,6 +767,15 @@ int store_find_by_card(struct store *s, const char *card_ts, struct request *out
                               " ORDER BY created_ms DESC LIMIT 1", card_ts, out, "find by card");
 }
 
+int store_find_by_provider_ref(struct store *s, const char *ref, struct request *out)
+{
+    if (!s || !ref || !ref[0] || !out)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    return sqlite_load_one(s, "SELECT " REQUEST_COLUMNS " FROM requests WHERE provider_ref = ?"
+                              " ORDER BY created_ms DESC LIMIT 1", ref, out, "find by reference");
+}
+
 int store_set_card_ts(struct store *s, const char *request_id, const char *card_ts)
 {
     /* The document is rewritten too, so that whoever reads data alone (the export,
@@ -782,48 +814,82 @@ out:
     return rc;
 }
 
-int store_list_requests(struct store *s, enum store_list_filter filter, const char *user,
-                        int limit, int (*cb)(void *ud, const struct request *rq), void *ud)
+/* The states a filter lists (none: every state). They come from request_is_terminal,
+ * so a new state is listed right without touching this file. */
+static int list_states(enum store_list_filter filter, const char *states[REQUEST_STATE_COUNT])
 {
-    /* The state sets come from request_is_terminal, so a new state is listed right
-     * without touching this file. */
-    const char *states[REQUEST_STATE_COUNT];
-    char sql[512];
-    sqlite3_stmt *st = NULL;
-    int n_states = 0, rc, step, len, param = 1;
-    if (!s || !cb || limit < 0 || (int)filter < STORE_LIST_ALL || filter > STORE_LIST_MINE ||
-        (filter == STORE_LIST_MINE && !user))
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
+    int n = 0;
     switch (filter) {
     case STORE_LIST_ALL:
     case STORE_LIST_MINE:
         break;
     case STORE_LIST_OPEN:
+    case STORE_LIST_MINE_OPEN:
         for (int i = 0; i < REQUEST_STATE_COUNT; i++)
             if (!request_is_terminal((enum request_state)i))
-                states[n_states++] = request_state_name((enum request_state)i);
+                states[n++] = request_state_name((enum request_state)i);
         break;
     case STORE_LIST_PENDING:
-        states[n_states++] = request_state_name(REQUEST_DRAFT);
-        states[n_states++] = request_state_name(REQUEST_AWAITING_APPROVAL);
+        states[n++] = request_state_name(REQUEST_DRAFT);
+        states[n++] = request_state_name(REQUEST_AWAITING_APPROVAL);
         break;
     }
-    len = snprintf(sql, sizeof(sql), "SELECT " REQUEST_COLUMNS " FROM requests");
-    if (filter == STORE_LIST_MINE)
-        len += snprintf(sql + len, sizeof(sql) - len, " WHERE requester = ?");
-    for (int i = 0; i < n_states; i++)
-        len += snprintf(sql + len, sizeof(sql) - len, i ? ", ?" : " WHERE state IN (?");
-    len += snprintf(sql + len, sizeof(sql) - len, "%s ORDER BY created_ms DESC, id DESC%s",
-                    n_states ? ")" : "", limit > 0 ? " LIMIT ?" : "");
-    assert(len < (int)sizeof(sql));
+    return n;
+}
+
+/* SQL for a list, newest first. With a limit and a set of states it is one small
+ * index range per state, each cut at the limit, merged: the list costs the same with
+ * 100 or 100,000 requests, where "state IN (...) ORDER BY" would sort every match. */
+static void list_sql(char *sql, size_t cap, int n_states, int mine, int limit)
+{
+    static const char order[] = " ORDER BY created_ms DESC, id DESC";
+    int len = 0;
+    if (n_states && limit > 0) {
+        for (int i = 0; i < n_states; i++)
+            len += snprintf(sql + len, cap - len, "%sSELECT * FROM (SELECT " REQUEST_COLUMNS
+                            ", created_ms FROM requests WHERE state = ?%s%s LIMIT ?)",
+                            i ? " UNION ALL " : "", mine ? " AND requester = ?" : "", order);
+        len += snprintf(sql + len, cap - len, "%s LIMIT ?", order);
+    } else {
+        len += snprintf(sql + len, cap - len, "SELECT " REQUEST_COLUMNS ", created_ms FROM "
+                        "requests%s", mine ? " WHERE requester = ?" : "");
+        for (int i = 0; i < n_states; i++)
+            len += snprintf(sql + len, cap - len, i ? ", ?" : mine ? " AND state IN (?"
+                                                                   : " WHERE state IN (?");
+        len += snprintf(sql + len, cap - len, "%s%s%s", n_states ? ")" : "", order,
+                        limit > 0 ? " LIMIT ?" : "");
+    }
+    assert(len < (int)cap);
+}
+
+int store_list_requests(struct store *s, enum store_list_filter filter, const char *user,
+                        int limit, int (*cb)(void *ud, const struct request *rq), void *ud)
+{
+    const char *states[REQUEST_STATE_COUNT];
+    char sql[4096];
+    sqlite3_stmt *st = NULL;
+    int n_states, rc, step, param = 1;
+    int mine = filter == STORE_LIST_MINE || filter == STORE_LIST_MINE_OPEN;
+    if (!s || !cb || limit < 0 || (int)filter < STORE_LIST_ALL || filter > STORE_LIST_MINE_OPEN ||
+        (mine && !user))
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    n_states = list_states(filter, states);
+    list_sql(sql, sizeof(sql), n_states, mine, limit);
     if ((rc = sqlite_prepare(s, sql, &st, "list requests")))
         goto out;
-    if (filter == STORE_LIST_MINE && bind_text(st, param++, user))
-        goto bind_failed;
-    for (int i = 0; i < n_states; i++)
-        if (bind_text(st, param++, states[i]))
+    if (n_states && limit > 0) {
+        for (int i = 0; i < n_states; i++)
+            if (bind_text(st, param++, states[i]) || (mine && bind_text(st, param++, user)) ||
+                sqlite3_bind_int(st, param++, limit))
+                goto bind_failed;
+    } else {
+        if (mine && bind_text(st, param++, user))
             goto bind_failed;
+        for (int i = 0; i < n_states; i++)
+            if (bind_text(st, param++, states[i]))
+                goto bind_failed;
+    }
     if (limit > 0 && sqlite3_bind_int(st, param++, limit))
         goto bind_failed;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {

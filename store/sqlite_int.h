@@ -32,6 +32,7 @@ struct store {
     sqlite3 *db;
     char err[256];
     char owner[STORE_OWNER_MAX];        /* names this process on its leases */
+    char chat[16];                      /* store_set_chat: "slack", "shell", "" */
     int batch_depth;                    /* store_batch_begin nesting */
     int batch_failed;                   /* the outermost transaction is gone */
     int batch_lazy;                     /* store_batch_begin_lazy: synchronous=NORMAL */

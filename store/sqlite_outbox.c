@@ -11,7 +11,8 @@
  * One effect of a request at a time: the claim skips an effect while an earlier due
  * effect of its request is pending or one of its request is under a live lease. So
  * nothing is claimed only to be handed back, and nothing is counted as an attempt
- * that was not made. */
+ * that was not made. Chat effects are claimed only by a process of the request's
+ * chat adapter (store_set_chat). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,9 @@ int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, i
         "  AND p.request_id = o.request_id AND p.id <> o.id"
         "  AND ((p.lease_owner IS NOT NULL AND p.lease_until_ms > ?1)"
         "       OR (p.due_ms <= ?1 AND p.id < o.id)))"
+        " AND (o.kind NOT IN ('post_card', 'update_card', 'reply', 'ephemeral',"
+        "  'confirm_prompt') OR ?3 = ''"
+        "  OR (SELECT chat FROM requests r WHERE r.id = o.request_id) IN ('', ?3))"
         " ORDER BY due_ms, id LIMIT ?2";
     struct stored_effect *got = NULL;
     sqlite3_stmt *st = NULL;
@@ -46,7 +50,8 @@ int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, i
         return sqlite_failf(s, STORE_E_IO, "claim effects: out of memory");
     if ((rc = sqlite_begin(s)) || (rc = sqlite_prepare(s, claim_sql, &st, "claim effects")))
         goto out;
-    if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int(st, 2, max)) {
+    if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int(st, 2, max) ||
+        bind_text(st, 3, s->chat)) {
         rc = sqlite_fail(s, "claim effects");
         goto out;
     }

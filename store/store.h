@@ -33,6 +33,10 @@ void store_close(struct store *s);
 const char *store_last_error(const struct store *s);   /* never contains secrets */
 #define STORE_OWNER_MAX 128
 const char *store_owner(const struct store *s);
+/* The chat adapter this process speaks through ("slack", "shell"). New requests are
+ * stamped with it, and chat effects (cards, replies, whispers) of a request stamped
+ * with another adapter are left to a process of that adapter. Default "": any. */
+void store_set_chat(struct store *s, const char *chat);
 
 /* Group commit. Everything written between begin and commit lands in one transaction
  * (one fsync); the write lock is held in between, so keep it to one loop turn. Nests:
@@ -75,12 +79,15 @@ int store_set_card_ts(struct store *s, const char *request_id, const char *card_
 
 /* Finds the request whose card has this chat id. */
 int store_find_by_card(struct store *s, const char *card_ts, struct request *out);
+/* Finds the (newest) request the marketplace knows by this reference (acr-...). */
+int store_find_by_provider_ref(struct store *s, const char *ref, struct request *out);
 
 enum store_list_filter {
     STORE_LIST_ALL,
     STORE_LIST_OPEN,            /* not terminal */
     STORE_LIST_PENDING,         /* draft or awaiting_approval */
-    STORE_LIST_MINE             /* requester == user */
+    STORE_LIST_MINE,            /* requester == user */
+    STORE_LIST_MINE_OPEN        /* requester == user, not terminal */
 };
 /* Calls cb for each matching request, newest first, at most `limit` (0: no limit).
  * cb returns non-zero to stop. */

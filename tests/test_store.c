@@ -805,6 +805,22 @@ static void test_list_filters_newest_first(void)
     list(f.s, STORE_LIST_ALL, NULL, 2, &ids);
     CHECK(ids.n == 2);
     CHECK_STR(ids.id[1], "CR-4");
+    /* with a limit, lists by state are merged per-state index ranges: same order */
+    list(f.s, STORE_LIST_OPEN, NULL, 2, &ids);
+    CHECK(ids.n == 2);
+    CHECK_STR(ids.id[0], "CR-3");
+    CHECK_STR(ids.id[1], "CR-2");
+    list(f.s, STORE_LIST_PENDING, NULL, 25, &ids);
+    CHECK(ids.n == 2);
+    CHECK_STR(ids.id[0], "CR-2");
+    CHECK_STR(ids.id[1], "CR-1");
+    list(f.s, STORE_LIST_MINE_OPEN, "U0ALICE", 0, &ids);
+    CHECK(ids.n == 2);
+    CHECK_STR(ids.id[0], "CR-3");
+    CHECK_STR(ids.id[1], "CR-1");
+    list(f.s, STORE_LIST_MINE_OPEN, "U0ALICE", 1, &ids);
+    CHECK(ids.n == 1);
+    CHECK_STR(ids.id[0], "CR-3");
     memset(&ids, 0, sizeof(ids));
     ids.stop_after = 1;
     CHECK(store_list_requests(f.s, STORE_LIST_ALL, NULL, 0, collect_id, &ids) == STORE_OK);

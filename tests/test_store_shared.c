@@ -255,6 +255,51 @@ static void test_rolled_back_version_is_never_served_from_memory(void)
     pair_close(&p);
 }
 
+/* A shell opened on a Slack bot's file runs timers and marketplace calls, but leaves
+ * Slack's messages to the Slack process: it would "post" them to its terminal. */
+static void test_chat_effects_stay_with_their_adapter(void)
+{
+    struct pair p;
+    struct request rq;
+    struct effect_list fx = {0};
+    struct stored_effect got[4];
+    int n = -1;
+    if (pair_open(&p))
+        return;
+    store_set_chat(p.a, "slack");
+    store_set_chat(p.b, "shell");
+    base_request(&rq, "CR-1", REQUEST_AWAITING_APPROVAL);
+    effect_list_push(&fx, EFFECT_TIMER, T0)->timer = TIMER_REMINDER;
+    CHECK(commit(p.a, &rq, REQUEST_DRAFT, EV_CONFIRM, &fx, NULL) == STORE_OK);
+    base_request(&rq, "CR-2", REQUEST_AWAITING_APPROVAL);
+    fx.len = 0;
+    effect_list_push(&fx, EFFECT_POST_CARD, 0);
+    CHECK(commit(p.a, &rq, REQUEST_DRAFT, EV_CONFIRM, &fx, NULL) == STORE_OK);
+    CHECK(store_claim_due_effects(p.b, T0, MIN, 4, got, &n) == STORE_OK && n == 1);
+    CHECK(n == 1 && got[0].fx.kind == EFFECT_TIMER);
+    CHECK(store_claim_due_effects(p.a, T0, MIN, 4, got, &n) == STORE_OK && n == 1);
+    CHECK(n == 1 && got[0].fx.kind == EFFECT_POST_CARD);
+    pair_close(&p);
+}
+
+static void test_find_by_marketplace_reference(void)
+{
+    struct pair p;
+    struct request rq, got;
+    if (pair_open(&p))
+        return;
+    base_request(&rq, "CR-1", REQUEST_SUBMITTED);
+    request_copy_str(rq.provider_ref, sizeof(rq.provider_ref), "acr-1111");
+    CHECK(commit(p.a, &rq, REQUEST_SUBMITTING, EV_SUBMIT_ACCEPTED, NULL, NULL) == STORE_OK);
+    base_request(&rq, "CR-2", REQUEST_AWAITING_APPROVAL);
+    CHECK(commit(p.a, &rq, REQUEST_DRAFT, EV_CONFIRM, NULL, NULL) == STORE_OK);
+    CHECK(store_find_by_provider_ref(p.b, "acr-1111", &got) == STORE_OK);
+    CHECK_STR(got.id, "CR-1");
+    CHECK(store_find_by_provider_ref(p.b, "acr-2222", &got) == STORE_E_NOT_FOUND);
+    CHECK(store_find_by_provider_ref(p.b, "", &got) == STORE_E_INVALID);
+    pair_close(&p);
+}
+
 static void test_intents_resume_only_when_their_lease_ran_out(void)
 {
     struct pair p;
@@ -310,6 +355,8 @@ int main(void)
     RUN(test_next_due_with_many_pending_timers);
     RUN(test_group_commit);
     RUN(test_rolled_back_version_is_never_served_from_memory);
+    RUN(test_chat_effects_stay_with_their_adapter);
+    RUN(test_find_by_marketplace_reference);
     RUN(test_intents_resume_only_when_their_lease_ran_out);
     RUN(test_prune_keeps_the_audit_history);
     return check_summary();
