@@ -21,6 +21,7 @@
 
 #define IDLE_INTERVAL_MS 1000
 #define TURN_MAX_TASKS 16            /* answers landed per turn */
+#define ACKS_FIRST_FALLBACK_MS 5
 #define TURN_MAX_EFFECTS 8           /* effects started per turn */
 #define AUTH_TIMEOUT_MS 15000
 #define STOP_GRACE_MS 1500
@@ -28,7 +29,7 @@
 struct slack_runtime {
     struct lws_context *ctx;
     lws_sorted_usec_list_t tick_sul;
-    int acks_first;              /* this tick only sent acks; the work is next */
+    int acks_first;              /* this tick only queued acks; the work follows them */
     struct http_curl *http;
     struct slack_socket *socket;
     struct slack_chat sc;
@@ -70,7 +71,10 @@ static void tick(lws_sorted_usec_list_t *sul)
      * for that (once: under a steady stream it would otherwise never run). */
     if (slack_chat_flush(&rt->sc) > 0 && !rt->acks_first) {
         rt->acks_first = 1;
-        schedule_tick(rt, 1);
+        /* on_drained brings the work back at once; this is only in case the
+         * connection closed instead. (A timer under 1 ms away would make lws 4.1
+         * poll with a zero timeout until it is due: a busy wait.) */
+        schedule_tick(rt, ACKS_FIRST_FALLBACK_MS);
         return;
     }
     rt->acks_first = 0;
@@ -107,6 +111,14 @@ static void tick(lws_sorted_usec_list_t *sul)
 static void kick(void *ud)
 {
     schedule_tick(ud, 0);
+}
+
+/* The acks of the last commit are written: the turn's work may run now. */
+static void on_drained(void *ud)
+{
+    struct slack_runtime *rt = ud;
+    if (rt->acks_first)
+        schedule_tick(rt, 0);
 }
 
 static void on_fatal(void *ud, const char *why)
@@ -175,7 +187,7 @@ int slack_run(const struct slack_run_options *opt)
     struct slack_runtime *rt = calloc(1, sizeof(*rt));
     struct lws_context_creation_info info;
     struct bot_options bo;
-    struct slack_socket_handlers handlers = {on_envelope, on_fatal};
+    struct slack_socket_handlers handlers = {on_envelope, on_fatal, on_drained};
     struct lws_protocols protocols[3];
     char err[512];
     int rc = 1;

@@ -320,6 +320,8 @@ static int on_writable(struct slack_conn *c, struct lws *wsi)
     }
     if (c->out_head || c->closing)
         lws_callback_on_writable(wsi);
+    else if (c->owner->h.on_drained)
+        c->owner->h.on_drained(c->owner->ud);
     return 0;
 }
 

@@ -23,6 +23,8 @@ struct slack_socket_handlers {
     void (*on_envelope)(void *ud, struct slack_conn *conn, const char *text, size_t len);
     /* Slack refused the app token: nothing will ever connect. */
     void (*on_fatal)(void *ud, const char *why);
+    /* A connection wrote every frame queued on it (the acks are out). May be NULL. */
+    void (*on_drained)(void *ud);
 };
 
 struct slack_socket *slack_socket_new(struct loop *loop, struct slack_api *api,
