@@ -97,14 +97,25 @@ static void render_common(const struct request *rq, struct card *c)
     add_field(c, rq->market == MARKET_AZURE ? "Customer" : "Buyer account", a->buyer_account);
     add_field(c, "Subscription", a->subscription_id);
     add_field(c, "Offer", a->offer_id);
-    add_field(c, "Product", a->product);
-    add_field(c, "Agreement status", a->status);
+    if (rq->n_items < 2)
+        add_field(c, "Product", a->product);
+    /* The look-up's word is true until the request goes to the marketplace; after
+     * that the marketplace status (below) is the one that is kept current. */
+    if (rq->state == REQUEST_DRAFT || rq->state == REQUEST_AWAITING_APPROVAL)
+        add_field(c, "Agreement status", a->status);
     if (a->start_date[0] || a->end_date[0]) {
         snprintf(buf, sizeof(buf), "%s to %s", a->start_date[0] ? a->start_date : "?",
                  a->end_date[0] ? a->end_date : "?");
         add_field(c, "Term", buf);
     }
-    if (a->value_cents > 0) {
+    if (rq->n_items >= 2) {
+        int64_t total;
+        char cur[4], other[4];
+        if (request_total_value(rq, &total, cur, other) == 0 && total > 0) {
+            format_money(buf, sizeof(buf), total, cur);
+            add_field(c, "Total value", buf);
+        }
+    } else if (a->value_cents > 0) {
         format_money(buf, sizeof(buf), a->value_cents, a->currency);
         add_field(c, "Value", buf);
     }
@@ -128,9 +139,15 @@ static void render_common(const struct request *rq, struct card *c)
         /* The marketplace's own word, when it says more than ours. */
         int say = rq->items[i].status[0] && strcmp(rq->items[i].status, word) != 0 &&
                   strcmp(rq->items[i].status, "active") != 0;
-        snprintf(buf, sizeof(buf), "%s: %s%s%s%s", rq->items[i].id, word, say ? " (" : "",
-                 say ? rq->items[i].status : "", say ? ")" : "");
-        add_field(c, "Entitlement", buf);
+        char label[32], value[48] = "";
+        if (rq->items[i].value_cents > 0)
+            format_money(value, sizeof(value), rq->items[i].value_cents, rq->items[i].currency);
+        snprintf(label, sizeof(label), "Entitlement %d of %d", i + 1, rq->n_items);
+        snprintf(buf, sizeof(buf), "%s: %s%s%s%s%s%s%s%s", rq->items[i].id, word,
+                 say ? " (" : "", say ? rq->items[i].status : "", say ? ")" : "",
+                 rq->items[i].product[0] ? " · " : "", rq->items[i].product,
+                 value[0] ? " · " : "", value);
+        add_field(c, label, buf);
     }
 }
 
@@ -161,6 +178,10 @@ void card_render(const struct request *rq, struct card *c)
 void card_render_confirm(const struct request *rq, struct card *c)
 {
     render_common(rq, c);
-    snprintf(c->status, sizeof(c->status), "Verify before it goes to finance: there is no undo");
+    snprintf(c->status, sizeof(c->status), "Verify before it goes to finance%s",
+             rq->kind == REQUEST_SUSPEND ? ": services stop until the subscription is reactivated"
+             : rq->kind == REQUEST_REFUND ? ": a refund issued cannot be taken back"
+             : rq->market == MARKET_AZURE ? ": Partner Center cancellations cannot be undone"
+             : ": once the buyer accepts there is no undo");
     c->buttons = rq->state == REQUEST_DRAFT ? CARD_BUTTONS_CONFIRM_DISCARD : CARD_BUTTONS_NONE;
 }

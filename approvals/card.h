@@ -7,7 +7,9 @@
 #include "approvals/request.h"
 #include "approvals/policy.h"
 
-#define CARD_MAX_FIELDS 20
+/* Room for every field render_common can add with all 8 entitlements: nothing is
+ * dropped (tests/test_flow.c checks the fullest card). */
+#define CARD_MAX_FIELDS 32
 
 enum card_buttons {
     CARD_BUTTONS_NONE,

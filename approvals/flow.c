@@ -102,9 +102,33 @@ static const char *market_words(const struct request *rq)
     return rq->market == MARKET_AZURE ? "Partner Center" : "AWS Marketplace";
 }
 
-static const char *target_words(const struct request *rq)
+/* What the requester is asked to verify: "this agreement", "these 8 entitlements". */
+static const char *verify_words(const struct request *rq)
 {
-    return rq->market == MARKET_AZURE ? "entitlement" : "agreement";
+    if (rq->kind == REQUEST_SUSPEND)
+        return "this subscription";
+    if (rq->kind == REQUEST_REFUND)
+        return "this refund";
+    if (rq->n_items >= 2)
+        return "these entitlements";
+    return rq->market == MARKET_AZURE ? "this entitlement" : "this agreement";
+}
+
+/* What is and is not reversible, by what the marketplace offers: an AWS cancellation
+ * can be withdrawn until the buyer answers, a Partner Center one cannot, a suspended
+ * subscription can be reactivated, and money refunded stays refunded. */
+static const char *undo_words(const struct request *rq)
+{
+    if (rq->kind == REQUEST_SUSPEND)
+        return "Suspending it stops the customer's Azure services until the subscription "
+               "is reactivated in Partner Center (a separate step, not done by this bot).";
+    if (rq->kind == REQUEST_REFUND)
+        return "Once the marketplace issues the refund it cannot be taken back.";
+    if (rq->market == MARKET_AZURE)
+        return "Partner Center cancels at once once approved, and a cancelled entitlement "
+               "cannot be restored: the customer would have to buy again.";
+    return "Until the buyer accepts, the cancellation can be withdrawn; once it is done, "
+           "undoing it means a new offer and a new agreement.";
 }
 
 static int is_approver(const struct policy *pol, const struct request_event *ev)
@@ -233,24 +257,29 @@ static int on_create(const struct request_event *ev, const struct policy *pol, i
         return refuse(why, "amount", "amount: %s is more than the agreement's value of %s.",
                       amount, value);
     }
+    {
+        int64_t total;
+        char cur[4], other[4];
+        if (request_total_value(d, &total, cur, other) != 0)
+            return refuse(why, "entitlement",
+                          "entitlement: these entitlements are priced in %s and in %s. "
+                          "Approvals follow a request's total value, which needs one "
+                          "currency: ask for the %s ones and the %s ones in two requests.",
+                          cur, other, cur, other);
+    }
     *out = *d;
     out->state = REQUEST_DRAFT;
+    format_neutralise_markup(out->note);
+    format_neutralise_markup(out->next_step);
+    format_neutralise_markup(out->buyer_ref);
+    format_neutralise_markup(out->case_id);
+    format_neutralise_markup(out->invoice_id);
+    format_neutralise_markup(out->agreement.product);
     out->created_ms = now_ms;
     out->n_approvals = 0;
-    if (out->kind == REQUEST_SUSPEND)
-        effect_list_push_text(fx, EFFECT_CONFIRM_PROMPT, out->requester,
-                              "Please verify this subscription before it goes to finance: "
-                              "suspending it stops the customer's Azure services until "
-                              "Partner Center reactivates it. Confirm %s or Discard it.",
-                              out->id);
-    else
-        effect_list_push_text(fx, EFFECT_CONFIRM_PROMPT, out->requester,
-                              "Please verify this %s before it goes to finance. %s cannot be "
-                              "undone once submitted: undoing it means a new offer and a new "
-                              "agreement. Confirm %s or Discard it.",
-                              target_words(out),
-                              out->kind == REQUEST_REFUND ? "A refund" : "A cancellation",
-                              out->id);
+    effect_list_push_text(fx, EFFECT_CONFIRM_PROMPT, out->requester,
+                          "Please verify %s before it goes to finance. %s Confirm %s or "
+                          "Discard it.", verify_words(out), undo_words(out), out->id);
     return REQUEST_APPLIED;
 }
 
@@ -258,15 +287,19 @@ static int on_confirm(const struct request *in, const struct request_event *ev,
                       const struct policy *pol, int64_t now_ms, struct request *out,
                       struct effect_list *fx, struct refusal *why)
 {
-    char approvers[400], value[48], threshold[80];
-    int64_t value_cents = in->kind == REQUEST_REFUND ? in->refund_cents : in->agreement.value_cents;
-    const char *currency = in->kind == REQUEST_REFUND ? in->refund_currency : in->agreement.currency;
+    char approvers[400], value[48], total[48], threshold[160], currency[4], other[4];
+    int64_t value_cents;
     if (in->state != REQUEST_DRAFT)
         return refuse(why, "state", "%s is already %s; nothing to confirm.", in->id,
                       state_words(in->state));
     if (strcmp(ev->actor, in->requester) != 0)
         return refuse(why, "user", "Only <@%s>, who asked for %s, can confirm it.",
                       in->requester, in->id);
+    /* Checked at creation too; a record from before that check is refused here. */
+    if (request_total_value(in, &value_cents, currency, other) != 0)
+        return refuse(why, "entitlement", "%s names entitlements priced in %s and in %s; "
+                      "discard it and ask in two requests, one per currency.", in->id,
+                      currency, other);
     out->state = REQUEST_AWAITING_APPROVAL;
     out->confirmed_ms = now_ms;
     out->approvals_needed = policy_approvals_needed(pol, value_cents, currency);
@@ -275,7 +308,10 @@ static int on_confirm(const struct request *in, const struct request_event *ev,
     if (out->approvals_needed > pol->approvals_required) {
         format_money(value, sizeof(value), pol->second_approval_above_cents,
                      pol->second_approval_currency);
-        snprintf(threshold, sizeof(threshold), ", since its value is above %s", value);
+        format_money(total, sizeof(total), value_cents, currency);
+        snprintf(threshold, sizeof(threshold), ", since its %s of %s is above %s",
+                 in->kind == REQUEST_REFUND ? "amount"
+                 : in->n_items >= 2 ? "total value" : "value", total, value);
     }
     effect_list_push(fx, EFFECT_POST_CARD, 0);
     effect_list_push_text(fx, EFFECT_REPLY, NULL,
@@ -933,9 +969,17 @@ int request_transition(const struct request *in, const struct request_event *ev,
                        struct request *out, struct effect_list *effects,
                        struct refusal *why)
 {
+    struct request_event clean;
     int rc;
     effects->len = 0;
     why->field[0] = why->text[0] = '\0';
+    /* An event's text is someone's words (a note, a reason) or a marketplace's: it
+     * goes into messages beside the bot's own mentions, so without Slack markup. */
+    if (strchr(ev->text, '<')) {
+        clean = *ev;
+        format_neutralise_markup(clean.text);
+        ev = &clean;
+    }
     if (ev->kind == EV_CREATE) {
         memset(out, 0, sizeof(*out));
         rc = on_create(ev, policy, now_ms, out, effects, why);

@@ -95,3 +95,33 @@ void format_money(char *out, size_t outlen, int64_t cents, const char *currency)
     snprintf(out, outlen, "%s%s.%02u %s", sign, grouped, (unsigned)(v % 100),
              currency && *currency ? currency : "USD");
 }
+
+void format_neutralise_markup(char *s)
+{
+    char *w = s;
+    const char *r = s;
+    while (*r) {
+        const char *end, *body, *bar;
+        if (r[0] != '<' || (r[1] != '@' && r[1] != '!' && r[1] != '#') ||
+            !(end = strchr(r, '>'))) {
+            *w++ = *r++;
+            continue;
+        }
+        body = r + 2;
+        bar = memchr(body, '|', (size_t)(end - body));
+        if (bar) {
+            body = bar + 1;
+            if (*body == '@' || *body == '#')
+                body++;
+        } else if (r[1] == '!' && strncmp(body, "subteam^", 8) == 0 && body + 8 <= end) {
+            body += 8;
+        }
+        *w++ = r[1] == '#' ? '#' : '@';
+        /* Another '<' inside is left for the next round: "<@<!here>>" must not survive
+         * as "@<!here>". */
+        while (body < end && *body != '<')
+            *w++ = *body++;
+        r = body < end ? body : end + 1;
+    }
+    *w = '\0';
+}

@@ -15,4 +15,12 @@ void format_time_iso(char *out, size_t outlen, int64_t ms);
 /* "2026-01-01" -> Unix ms at 00:00 UTC; -1 when not a valid date. */
 int64_t format_parse_date(const char *ymd);
 
+/* People's own words (notes, reasons) and other services' messages go into Slack
+ * messages next to the bot's mentions. Slack's markup in them is turned into the
+ * plain words it stands for, in place: "<@U1|ann>" -> "@ann", "<@U1>" -> "@U1",
+ * "<!channel>" -> "@channel", "<!subteam^S1>" -> "@S1", "<#C1|general>" ->
+ * "#general". What is left pings nobody, and the adapter can keep the bot's own
+ * mentions as markup. Never makes the text longer. */
+void format_neutralise_markup(char *s);
+
 #endif

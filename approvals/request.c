@@ -85,3 +85,32 @@ void request_copy_str(char *dst, size_t dstlen, const char *src)
     memcpy(dst, src, n);
     dst[n] = '\0';
 }
+
+int request_total_value(const struct request *rq, int64_t *cents, char currency[4],
+                        char other[4])
+{
+    *cents = 0;
+    currency[0] = other[0] = '\0';
+    if (rq->kind == REQUEST_REFUND) {
+        *cents = rq->refund_cents;
+        request_copy_str(currency, 4, rq->refund_currency);
+        return 0;
+    }
+    if (rq->n_items < 2) {
+        *cents = rq->agreement.value_cents;
+        request_copy_str(currency, 4, rq->agreement.currency);
+        return 0;
+    }
+    for (int i = 0; i < rq->n_items && i < REQUEST_MAX_ITEMS; i++) {
+        const struct request_item *it = &rq->items[i];
+        if (it->value_cents <= 0)
+            continue;                   /* unknown value: nothing to add */
+        if (currency[0] && strcmp(currency, it->currency) != 0) {
+            request_copy_str(other, 4, it->currency);
+            return -1;
+        }
+        request_copy_str(currency, 4, it->currency);
+        *cents += it->value_cents;
+    }
+    return 0;
+}

@@ -75,6 +75,9 @@ struct request_item {
     int phase;                          /* enum request_item_phase */
     char status[32];                    /* as the marketplace spells it */
     char ref[128];
+    char product[128];                  /* from the look-up */
+    int64_t value_cents;                /* from the look-up; 0 if unknown */
+    char currency[4];
 };
 
 struct approval {
@@ -142,6 +145,13 @@ int request_state_from_name(const char *name, enum request_state *out);  /* 0 ok
 const char *request_kind_name(enum request_kind k);         /* "cancel" / "refund" */
 const char *request_market_name(enum request_market m);     /* "aws" / "azure" */
 int request_is_terminal(enum request_state s);
+
+/* The value approvals are judged by: the refund's amount, else the sum of every
+ * entitlement (or the one agreement). Returns -1, with the two currencies in
+ * currency and other, when entitlements are priced in different currencies: adding
+ * them would be a guess. */
+int request_total_value(const struct request *rq, int64_t *cents, char currency[4],
+                        char other[4]);
 
 /* Copies src into a fixed buffer, always terminated, truncating if it must. */
 void request_copy_str(char *dst, size_t dstlen, const char *src);

@@ -98,6 +98,9 @@ static void on_lookup_answer(void *ud, const struct provider_result *res)
         struct request_item *it = &ctx->items[ctx->looked_up];
         request_copy_str(it->id, sizeof(it->id), res->matches[0].id);
         request_copy_str(it->status, sizeof(it->status), res->matches[0].status);
+        request_copy_str(it->product, sizeof(it->product), res->matches[0].product);
+        it->value_cents = res->matches[0].value_cents;
+        request_copy_str(it->currency, sizeof(it->currency), res->matches[0].currency);
         if (strcasecmp(res->matches[0].status, "active") != 0) {
             snprintf(msg, sizeof(msg), "entitlement: %s is %s, not active: there is nothing to "
                      "cancel. Leave it out of the list.", it->id, res->matches[0].status);
@@ -321,6 +324,7 @@ void bot_on_command(struct bot *b, const char *user, const char *channel, const 
     if (!c)
         abort();
     if (cmd_parse(command, text, c, &err) != 0) {
+        format_neutralise_markup(err.text);     /* it may quote what was typed */
         bot_tell(b, channel, user, err.text);
         goto out;
     }
@@ -329,9 +333,12 @@ void bot_on_command(struct bot *b, const char *user, const char *channel, const 
         bot_tell(b, channel, user, cmd_help_text());
         break;
     case CMD_FORM:
-        bot_tell(b, channel, user,
-                 "The request form opens in Slack. Here, type the fields: /cancel aws "
-                 "<agreement-id> reason=<code> note=\"...\" (see /cancel help).");
+        bot_tell(b, channel, user, strcmp(command, "/refund") == 0
+                 ? "The refund form opens in Slack. Here, type the fields: /refund aws "
+                   "<agreement-id> invoice=<id> amount=<120.00> currency=<USD> "
+                   "reason=<code> note=\"...\" (see /cancel help)."
+                 : "The request form opens in Slack. Here, type the fields: /cancel aws "
+                   "<agreement-id> reason=<code> note=\"...\" (see /cancel help).");
         break;
     case CMD_CANCEL:
     case CMD_REFUND:

@@ -68,6 +68,11 @@ static void on_chat_done(void *ud, enum chat_rc rc, const char *ts)
             store_set_card_ts(run->bot->store, run->request_id, ts) != STORE_OK)
             log_error("%s: card id not stored: %s", run->request_id,
                       store_last_error(run->bot->store));
+        if (run->kind == EFFECT_REPLY && ts && ts[0] &&
+            store_note_message(run->bot->store, ts, run->request_id,
+                               bot_now_ms(run->bot)) != STORE_OK)
+            log_warn("%s: reply id not stored (reactions on it will not count): %s",
+                     run->request_id, store_last_error(run->bot->store));
         run_finish(run, "ok");
     } else if (rc == CHAT_E_RETRY && run->attempts < CHAT_MAX_ATTEMPTS) {
         run_retry(run, "chat delivery deferred");

@@ -295,6 +295,14 @@ int bot_advance_clock(struct bot *b, int64_t delta_ms)
     return 0;
 }
 
+int bot_may_approve(struct bot *b, const char *user)
+{
+    if (policy_is_approver(&b->policy, user))
+        return 1;
+    return b->in_approver_group && b->policy.approver_group[0] &&
+           b->in_approver_group(b->group_ud, user);
+}
+
 void bot_hold_effects(struct bot *b, int hold)
 {
     b->hold_effects = hold;

@@ -48,6 +48,8 @@ int bot_advance_clock(struct bot *b, int64_t delta_ms);
 
 /* Who is in the approvers' user group is chat I/O (Slack's usergroups.users.list);
  * the adapter answers from its cache. Without one, only listed approvers approve. */
+/* A named approver or a member of the approvers' user group (as last read). */
+int bot_may_approve(struct bot *b, const char *user);
 void bot_set_group_check(struct bot *b, int (*in_approver_group)(void *ud, const char *user),
                          void *ud);
 

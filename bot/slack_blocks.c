@@ -60,15 +60,24 @@ static size_t utf8_len(const unsigned char *s)
     return 0;
 }
 
-/* <@U123ABC> or <@W123>, exactly as card.c writes a user: the only markup kept. */
+/* <@U123ABC>, <@W123> or <!subteam^S123>, exactly as the core writes a user or the
+ * approvers' user group: the only markup kept. The core turns markup in people's own
+ * words into plain text first (format_neutralise_markup), so what is left here is
+ * the bot's. */
 static size_t mention_len(const char *s)
 {
-    size_t n = 3;
-    if (s[0] != '<' || s[1] != '@' || (s[2] != 'U' && s[2] != 'W'))
+    size_t n, start;
+    if (s[0] == '<' && s[1] == '@' && (s[2] == 'U' || s[2] == 'W'))
+        start = 3;
+    else if (strncmp(s, "<!subteam^S", 11) == 0)
+        start = 11;
+    else
         return 0;
-    while (n < 3 + USER_ID_MAX && ((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9')))
+    n = start;
+    while (n < start + USER_ID_MAX &&
+           ((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9')))
         n++;
-    return n > 3 && s[n] == '>' ? n + 1 : 0;
+    return (n > start || start == 11) && s[n] == '>' ? n + 1 : 0;
 }
 
 static void next_unit(const char *s, enum text_mode mode, struct unit *u)

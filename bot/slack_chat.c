@@ -98,7 +98,8 @@ static int slack_reply(struct chat *chat, const char *channel, const char *threa
     free(safe);
     if (args && thread_ts && *thread_ts)
         json_object_set_new(args, "thread_ts", json_string(thread_ts));
-    return deliver(chat->impl, "chat.postMessage", args, 0, cb, ud);
+    /* Its ts is kept (store_note_message): a reaction on it counts as on the card. */
+    return deliver(chat->impl, "chat.postMessage", args, 1, cb, ud);
 }
 
 struct captured_done {

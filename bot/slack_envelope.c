@@ -219,8 +219,8 @@ static void publish_home(struct slack_chat *sc, const char *user)
      * approver's own are skipped. */
     store_list_requests(bot_store(sc->bot), STORE_LIST_MINE_OPEN, user, HOME_MAX, collect_home,
                         &hm);
-    /* Only approvers are shown what waits for approval. */
-    if (policy_is_approver(bot_policy(sc->bot), user))
+    /* Only approvers, named or through the user group, are shown what waits. */
+    if (bot_may_approve(sc->bot, user))
         store_list_requests(bot_store(sc->bot), STORE_LIST_PENDING, user, 2 * HOME_MAX,
                             collect_home, &hw);
     if ((view = slack_home_view(mine, hm.n, waiting, hw.n)))
@@ -251,7 +251,7 @@ static void try_reaction(void *arg)
     int rc;
     if (!rq)
         abort();
-    rc = store_find_by_card(bot_store(h->sc->bot), h->item_ts, rq);
+    rc = store_find_by_message(bot_store(h->sc->bot), h->item_ts, rq);
     if (rc == STORE_OK) {
         if (h->tries > 0)
             log_info("slack: reaction on %s matched %s after %d ms", h->item_ts, rq->id,

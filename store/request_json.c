@@ -51,7 +51,8 @@ static const struct field approval_fields[] = {
 
 static const struct field item_fields[] = {
     F_STR(request_item, id), F_INT(request_item, phase), F_STR(request_item, status),
-    F_STR(request_item, ref),
+    F_STR(request_item, ref), F_STR(request_item, product), F_I64(request_item, value_cents),
+    F_STR(request_item, currency),
 };
 
 /* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 if there is

@@ -131,6 +131,12 @@ static const char *const migrations[] = {
     " lease_until_ms BIGINT NOT NULL,"
     " created_ms BIGINT NOT NULL);"
     "CREATE INDEX intents_pending ON intents (lease_until_ms) WHERE status = 'pending';",
+    /* 4: the bot's messages in a request's thread (the card is in requests.card_ts),
+     * so a reaction on the reply that asked finance counts as one on the card. */
+    "CREATE TABLE messages ("
+    " ts TEXT PRIMARY KEY,"
+    " request_id TEXT NOT NULL,"
+    " created_ms BIGINT NOT NULL);",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -765,6 +771,38 @@ int store_find_by_card(struct store *s, const char *card_ts, struct request *out
     s->err[0] = '\0';
     return sqlite_load_one(s, "SELECT " REQUEST_COLUMNS " FROM requests WHERE card_ts = ?"
                               " ORDER BY created_ms DESC LIMIT 1", card_ts, out, "find by card");
+}
+
+int store_find_by_message(struct store *s, const char *ts, struct request *out)
+{
+    int rc = store_find_by_card(s, ts, out);
+    if (rc != STORE_E_NOT_FOUND)
+        return rc;
+    return sqlite_load_one(s, "SELECT " REQUEST_COLUMNS " FROM requests WHERE id ="
+                              " (SELECT request_id FROM messages WHERE ts = ?)", ts, out,
+                           "find by message");
+}
+
+int store_note_message(struct store *s, const char *ts, const char *request_id, int64_t now_ms)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (!s || !ts || !ts[0] || !request_id)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    if ((rc = sqlite_prepare(s, "INSERT INTO messages (ts, request_id, created_ms)"
+                                " VALUES (?, ?, ?) ON CONFLICT (ts) DO NOTHING", &st,
+                             "note message")))
+        goto out;
+    if (bind_text(st, 1, ts) || bind_text(st, 2, request_id) ||
+        sqlite3_bind_int64(st, 3, now_ms) != SQLITE_OK) {
+        rc = sqlite_fail(s, "note message");
+        goto out;
+    }
+    rc = sqlite_run(s, st, "note message");
+out:
+    sqlite_release(s, st);
+    return rc;
 }
 
 int store_find_by_provider_ref(struct store *s, const char *ref, struct request *out)

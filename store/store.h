@@ -79,6 +79,10 @@ int store_set_card_ts(struct store *s, const char *request_id, const char *card_
 
 /* Finds the request whose card has this chat id. */
 int store_find_by_card(struct store *s, const char *card_ts, struct request *out);
+/* Finds the request a message of the bot belongs to: its card, or a reply in its
+ * thread noted by store_note_message. */
+int store_find_by_message(struct store *s, const char *ts, struct request *out);
+int store_note_message(struct store *s, const char *ts, const char *request_id, int64_t now_ms);
 /* Finds the (newest) request the marketplace knows by this reference (acr-...). */
 int store_find_by_provider_ref(struct store *s, const char *ref, struct request *out);
 

@@ -51,7 +51,7 @@ expect "Partner Center accepted the cancellation of entitlement ent-0004 (2 of 2
 expect "Entitlement ent-0001 is now inactive"
 expect "Entitlement ent-0004 is now inactive"
 expect "2 of 2 entitlements of customer 3f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b are inactive: CR-1 is complete."
-expect "Entitlement: ent-0004: inactive"
+expect "ent-0004: inactive · Acme Analytics for Azure · 1,200.00 USD"
 expect "entitlement: ent-0004 is inactive, not active: there is nothing to cancel." "already cancelled by CR-1"
 expect_not "posted card CR-2"
 
@@ -66,7 +66,7 @@ click SU-1 approve
 /cancel help
 IN
 expect "SU-1 · Suspend Azure subscription 9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789"
-expect "suspending it stops the customer's Azure services"
+expect "Suspending it stops the customer's Azure services"
 expect "You cannot approve your own request SU-1"
 expect "Partner Center suspended subscription 9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789"
 expect "Completed: subscription suspended"

@@ -12,7 +12,7 @@ as U0FIN2
 click CR-1 approve
 IN
 expect_rc 0 "$SHELL_RC" "shell"
-expect "It needs 2 approvals from finance (@U0FIN1, @U0FIN2), since its value is above 50,000.00 USD."
+expect "It needs 2 approvals from finance (@U0FIN1, @U0FIN2), since its value of 120,000.00 USD is above 50,000.00 USD."
 expect "Approved by @U0FIN1 (1 of 2). One more approval from another finance approver is needed."
 expect "[only visible to U0FIN1] You already approved CR-1; it counts once."
 expect "Approved by @U0FIN2 (2 of 2)."

@@ -125,7 +125,7 @@ static void test_create_makes_a_draft_and_asks_the_requester_to_verify(void)
     CHECK(count(&fx, EFFECT_CONFIRM_PROMPT) == 1);
     CHECK(count(&fx, EFFECT_POST_CARD) == 0);
     CHECK_STR(find(&fx, EFFECT_CONFIRM_PROMPT, 0)->user, "U0ALICE");
-    CHECK_CONTAINS(find(&fx, EFFECT_CONFIRM_PROMPT, 0)->text, "cannot be undone");
+    CHECK_CONTAINS(find(&fx, EFFECT_CONFIRM_PROMPT, 0)->text, "the cancellation can be withdrawn");
 }
 
 static void test_create_refused_for_an_inactive_agreement(void)
