@@ -203,7 +203,7 @@ struct slack_name {
 
 struct slack_names {
     struct slack_name *v;
-    size_t n;
+    size_t n, cap;
 };
 
 struct name_ask {
@@ -225,13 +225,20 @@ static void name_keep(struct slack_chat *sc, const char *user, const char *name)
 {
     struct slack_name *e = name_find(sc, user);
     if (!e) {
-        if (!sc->names && !(sc->names = calloc(1, sizeof(*sc->names))))
+        struct slack_names *ns = sc->names;
+        if (!ns && !(ns = sc->names = calloc(1, sizeof(*sc->names))))
             return;
-        if (!sc->names->v && !(sc->names->v = calloc(NAMES_MAX, sizeof(*sc->names->v))))
-            return;
-        if (sc->names->n == NAMES_MAX)
-            sc->names->n = 0;           /* full: start over rather than grow without end */
-        e = &sc->names->v[sc->names->n++];
+        if (ns->n == NAMES_MAX)
+            ns->n = 0;                  /* full: start over rather than grow without end */
+        if (ns->n == ns->cap) {
+            size_t cap = ns->cap ? ns->cap * 2 : 32;
+            void *grown = realloc(ns->v, (cap < NAMES_MAX ? cap : NAMES_MAX) * sizeof(*ns->v));
+            if (!grown)
+                return;
+            ns->v = grown;
+            ns->cap = cap < NAMES_MAX ? cap : NAMES_MAX;
+        }
+        e = &ns->v[ns->n++];
         snprintf(e->user, sizeof(e->user), "%s", user);
     }
     snprintf(e->name, sizeof(e->name), "%s", name);
