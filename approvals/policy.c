@@ -58,6 +58,17 @@ int policy_is_approver(const struct policy *p, const char *user)
     return 0;
 }
 
+int policy_may_export(const struct policy *p, const char *user, int in_approver_group)
+{
+    if (p->exporters_listed) {
+        for (int i = 0; i < p->n_exporters; i++)
+            if (strcmp(p->exporters[i], user) == 0)
+                return 1;
+        return 0;
+    }
+    return in_approver_group || policy_is_approver(p, user);
+}
+
 int policy_allows_channel(const struct policy *p, const char *channel)
 {
     if (p->n_channels == 0)

@@ -29,6 +29,10 @@ struct policy {
     char approvers[POLICY_MAX_USERS][USER_ID_MAX];
     int n_approvers;
     char approver_group[USER_ID_MAX];                    /* Slack user group id, or "" */
+    /* Who may run /cancel export in chat. Not listed: whoever may approve. */
+    char exporters[POLICY_MAX_USERS][USER_ID_MAX];
+    int n_exporters;
+    int exporters_listed;                                /* 1: "exporters" was given */
     int approvals_required;                              /* >= 1 */
     int64_t second_approval_above_cents;                 /* 0: never */
     char second_approval_currency[4];
@@ -56,6 +60,9 @@ void policy_init_default(struct policy *p);
 
 int policy_may_request(const struct policy *p, const char *user);
 int policy_is_approver(const struct policy *p, const char *user);
+/* The export holds every request's notes, buyers and values: by default only those who
+ * approve may take it. in_approver_group: the chat adapter's answer for the group. */
+int policy_may_export(const struct policy *p, const char *user, int in_approver_group);
 int policy_allows_channel(const struct policy *p, const char *channel);
 const struct policy_account *policy_find_account(const struct policy *p,
                                                  enum request_market m, const char *name);

@@ -51,6 +51,17 @@ const char *request_market_name(enum request_market m)
     return m == MARKET_AZURE ? "azure" : "aws";
 }
 
+const char *request_item_phase_name(int phase)
+{
+    switch ((enum request_item_phase)phase) {
+    case ITEM_WAITING:   return "waiting";
+    case ITEM_SUBMITTED: return "submitted";
+    case ITEM_DONE:      return "done";
+    case ITEM_FAILED:    return "failed";
+    }
+    return "unknown";
+}
+
 int request_is_terminal(enum request_state s)
 {
     switch (s) {

@@ -144,6 +144,7 @@ const char *request_state_name(enum request_state s);       /* "awaiting_approva
 int request_state_from_name(const char *name, enum request_state *out);  /* 0 ok */
 const char *request_kind_name(enum request_kind k);         /* "cancel" / "refund" */
 const char *request_market_name(enum request_market m);     /* "aws" / "azure" */
+const char *request_item_phase_name(int phase);             /* "waiting" ... "failed" */
 int request_is_terminal(enum request_state s);
 
 /* The value approvals are judged by: the refund's amount, else the sum of every

@@ -5,6 +5,7 @@
 #ifndef CANCELBOT_BOT_CHAT_H
 #define CANCELBOT_BOT_CHAT_H
 
+#include <stddef.h>
 #include "approvals/card.h"
 
 enum chat_rc {
@@ -15,6 +16,12 @@ enum chat_rc {
 
 /* ts: the message id, for post_card; NULL otherwise. */
 typedef void (*chat_cb)(void *ud, enum chat_rc rc, const char *ts);
+
+/* A file delivery's end: why is a sentence for the user (what failed and the fix)
+ * when rc != CHAT_OK, else NULL. */
+typedef void (*chat_file_cb)(void *ud, enum chat_rc rc, const char *why);
+/* name: the user's display name; NULL when unknown (error says why, may be NULL). */
+typedef void (*chat_name_cb)(void *ud, const char *name, const char *error);
 
 struct chat;
 
@@ -29,6 +36,12 @@ struct chat_ops {
     /* card may be NULL; with CARD_BUTTONS_CONFIRM_DISCARD it carries the buttons. */
     int (*ephemeral)(struct chat *, const char *channel, const char *user, const char *text,
                      const struct card *card, chat_cb, void *ud);
+    /* Optional (NULL: the runtime answers in text). A file that user alone sees;
+     * bytes are copied. */
+    int (*send_file)(struct chat *, const char *user, const char *filename, const char *title,
+                     const char *comment, const char *bytes, size_t len, chat_file_cb, void *ud);
+    /* Optional (NULL: ids only). The user's display name. */
+    int (*user_name)(struct chat *, const char *user, chat_name_cb, void *ud);
 };
 
 struct chat {

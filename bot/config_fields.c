@@ -135,6 +135,7 @@ static const struct id_list CHANNELS = {valid_channel, ACCEPT_CHANNEL, "channels
 static const struct id_list REQUESTERS = {valid_requester, ACCEPT_REQUESTER, "requesters",
                                           "POLICY_MAX_USERS"};
 static const struct id_list APPROVERS = {valid_user, ACCEPT_USER, "approvers", "POLICY_MAX_USERS"};
+static const struct id_list EXPORTERS = {valid_user, ACCEPT_USER, "exporters", "POLICY_MAX_USERS"};
 
 static void check_channels(struct cfg *c, const char *path, json_t *v)
 {
@@ -184,6 +185,15 @@ static void check_approvers(struct cfg *c, const char *path, json_t *v)
         !json_object_get(v, "usergroup"))
         config_problem(c, path, "no approver: list at least one user in \"users\" or set "
                        "\"usergroup\"");
+}
+
+/* An empty list is allowed: nobody exports from Slack, the CLI still does. */
+static void check_exporters(struct cfg *c, const char *path, json_t *v)
+{
+    config_read_id_list(c, path, v, &EXPORTERS, &c->p->exporters[0][0], USER_ID_MAX,
+                        POLICY_MAX_USERS, &c->p->n_exporters);
+    if (json_is_array(v))
+        c->p->exporters_listed = 1;
 }
 
 static void check_approvals_required(struct cfg *c, const char *path, json_t *v)
@@ -549,6 +559,7 @@ const struct field config_top_fields[] = {
     {"channels", check_channels},
     {"requesters", check_requesters},
     {"approvers", check_approvers},
+    {"exporters", check_exporters},
     {"approvals_required", check_approvals_required},
     {"second_approval_above", check_second_approval},
     {"reactions", check_reactions},

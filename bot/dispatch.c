@@ -300,16 +300,59 @@ static void answer_list(struct bot *b, const struct cmd *c, const char *user, co
     free(msg);
 }
 
+/* "Only <@U0FIN1>, <@U0FIN2> and members of <!subteam^S0FIN> may export ...". */
+static void export_refusal(const struct bot *b, char *out, size_t outlen)
+{
+    const struct policy *p = &b->policy;
+    const char (*list)[USER_ID_MAX] = p->exporters_listed ? p->exporters : p->approvers;
+    int n = p->exporters_listed ? p->n_exporters : p->n_approvers;
+    int group = !p->exporters_listed && p->approver_group[0];
+    size_t used;
+    if (n == 0 && !group) {
+        snprintf(out, outlen, "Nobody may export the record from Slack (\"exporters\" in the "
+                 "policy is empty); an admin can run `cancelbot export` on the server.");
+        return;
+    }
+    used = (size_t)snprintf(out, outlen, "The export holds every request's notes, buyers and "
+                            "values, so only ");
+    for (int i = 0; i < n && used < outlen; i++)
+        used += (size_t)snprintf(out + used, outlen - used, "%s<@%s>",
+                                 i == 0 ? "" : i == n - 1 && !group ? " and " : ", ", list[i]);
+    if (group && used < outlen)
+        used += (size_t)snprintf(out + used, outlen - used, "%smembers of <!subteam^%s>",
+                                 n ? " and " : "", p->approver_group);
+    if (used < outlen)
+        snprintf(out + used, outlen - used, " may export it%s; ask an admin to add you to "
+                 "\"exporters\" in the policy.", p->exporters_listed ? "" : " (the approvers)");
+}
+
 static void answer_export(struct bot *b, const struct cmd *c, const char *user,
                           const char *channel)
 {
-    char *csv = NULL;
+    char *csv = NULL, refusal[3000];
     size_t len = 0;
     int64_t since = c->since[0] ? format_parse_date(c->since) : 0;
-    FILE *f = open_memstream(&csv, &len);
-    if (!f)
+    int in_group = b->in_approver_group && b->policy.approver_group[0] &&
+                   b->in_approver_group(b->group_ud, user);
+    FILE *f;
+    if (!policy_may_export(&b->policy, user, in_group)) {
+        export_refusal(b, refusal, sizeof(refusal));
+        log_info("export by %s refused: not an exporter", user);
+        bot_tell(b, channel, user, refusal);
+        return;
+    }
+    if (since < 0)
+        since = 0;
+    if (b->chat->ops->send_file) {
+        bot_tell(b, channel, user, "Preparing your export: it will arrive as a CSV file in "
+                 "our direct messages, which only you can see.");
+        bot_export_start(b, user, channel, since);
+        return;
+    }
+    /* A chat without files (the terminal shell) shows the CSV as it is. */
+    if (!(f = open_memstream(&csv, &len)))
         abort();
-    if (store_export(b->store, f, STORE_EXPORT_CSV, since > 0 ? since : 0) != STORE_OK)
+    if (store_export(b->store, f, STORE_EXPORT_CSV, since) != STORE_OK)
         fprintf(f, "Sorry, the export failed (database error).");
     fclose(f);
     bot_tell(b, channel, user, csv);

@@ -60,6 +60,9 @@ int bot_load_for_user(struct bot *b, const char *id, const char *user, const cha
 void bot_apply_user_event(struct bot *b, const char *id, enum request_event_kind kind,
                           const char *user, const char *channel, const char *via,
                           const char *text, const char *dedup_key);
+/* `/cancel export` for a chat that takes files (bot/export_job.c): names, CSV, file,
+ * on later loop ticks; user alone receives it. */
+void bot_export_start(struct bot *b, const char *user, const char *channel, int64_t since_ms);
 /* An ephemeral message to one user, fire and forget. */
 void bot_tell(struct bot *b, const char *channel, const char *user, const char *text);
 

@@ -8,6 +8,7 @@
 #include "bot/log.h"
 
 #define CALL_TIMEOUT_MS 10000
+#define UPLOAD_TIMEOUT_MS 60000
 #define MAX_RATE_LIMIT_WAITS 5
 #define MAX_TRANSIENT_RETRIES 3
 
@@ -38,7 +39,8 @@ struct slack_call {
 static int is_form_method(const char *m)
 {
     static const char *const form[] = {"apps.connections.open", "auth.test", "users.info",
-                                       "usergroups.users.list", "conversations.info"};
+                                       "usergroups.users.list", "conversations.info",
+                                       "conversations.open", "files.getUploadURLExternal"};
     for (size_t i = 0; i < sizeof(form) / sizeof(form[0]); i++)
         if (strcmp(m, form[i]) == 0)
             return 1;
@@ -210,6 +212,72 @@ int slack_api_call(struct slack_api *a, const char *method, enum slack_token tok
     }
     a->in_flight++;
     return 0;
+}
+
+struct upload {
+    struct slack_api *api;
+    slack_upload_cb cb;
+    void *ud;
+};
+
+static void on_upload_answer(void *ud, const struct http_response *res)
+{
+    struct upload *u = ud;
+    char why[300];
+    u->api->in_flight--;
+    if (res->transport != HTTP_OK)
+        u->cb(u->ud, 0, res->error[0] ? res->error : "no answer");
+    else if (res->status != 200) {
+        snprintf(why, sizeof(why), "HTTP %ld", res->status);
+        u->cb(u->ud, 0, why);
+    } else {
+        u->cb(u->ud, 1, NULL);
+    }
+    free(u);
+}
+
+/* Same scheme, host and port as the API: "http://127.0.0.1:8080/" of ".../api/". */
+static int same_origin(const char *base, const char *url)
+{
+    const char *host = strstr(base, "://"), *end;
+    size_t n;
+    if (!host || !(end = strchr(host + 3, '/')))
+        return 0;
+    n = (size_t)(end - base) + 1;
+    return strncmp(base, url, n) == 0;
+}
+
+int slack_api_upload(struct slack_api *a, const char *url, const char *bytes, size_t len,
+                     slack_upload_cb cb, void *ud)
+{
+    struct http_request *req;
+    struct upload *u;
+    int rc;
+    if (!url || (strncmp(url, "https://", 8) != 0 && !same_origin(a->base_url, url)) ||
+        strlen(url) >= sizeof(req->url))
+        return -1;
+    req = calloc(1, sizeof(*req));
+    u = calloc(1, sizeof(*u));
+    if (!req || !u) {
+        free(req);
+        free(u);
+        return -1;
+    }
+    snprintf(req->method, sizeof(req->method), "POST");
+    snprintf(req->url, sizeof(req->url), "%s", url);
+    req->body = bytes;
+    req->body_len = len;
+    req->timeout_ms = UPLOAD_TIMEOUT_MS;
+    u->api = a;
+    u->cb = cb;
+    u->ud = ud;
+    if ((rc = http_request_add_header(req, "Content-Type", "application/octet-stream")) == 0 &&
+        (rc = http_send(a->http, req, on_upload_answer, u)) == 0)
+        a->in_flight++;
+    else
+        free(u);
+    free(req);
+    return rc;
 }
 
 int slack_api_in_flight(const struct slack_api *a)

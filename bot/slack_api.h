@@ -31,6 +31,14 @@ void slack_api_free(struct slack_api *a);
 int slack_api_call(struct slack_api *a, const char *method, enum slack_token token,
                    json_t *args, slack_api_cb cb, void *ud);
 
+/* POSTs bytes (copied) to an upload URL that files.getUploadURLExternal handed out:
+ * no token goes with them, the URL is the permission. It must be https, or on the
+ * API's own origin (a local fake). cb: ok, or the transport error / HTTP status in
+ * words. Returns non-zero (cb never fires) when the URL is refused. */
+typedef void (*slack_upload_cb)(void *ud, int ok, const char *error);
+int slack_api_upload(struct slack_api *a, const char *url, const char *bytes, size_t len,
+                     slack_upload_cb cb, void *ud);
+
 /* How many calls are waiting for an answer or a retry (for a clean shutdown). */
 int slack_api_in_flight(const struct slack_api *a);
 

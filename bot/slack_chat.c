@@ -7,6 +7,7 @@
 #include <string.h>
 #include "bot/slack_chat.h"
 #include "bot/slack_blocks.h"
+#include "bot/slack_files.h"
 #include "bot/log.h"
 
 struct delivery {
@@ -161,6 +162,8 @@ static const struct chat_ops slack_chat_ops = {
     .update_card = slack_update_card,
     .reply = slack_reply,
     .ephemeral = slack_ephemeral,
+    .send_file = slack_send_file,
+    .user_name = slack_user_name,
 };
 
 void slack_chat_init(struct slack_chat *sc)

@@ -39,6 +39,7 @@ struct slack_chat {
     struct held_ack *acks;
     size_t n_acks, cap_acks;
     const char *fault_envelope;  /* CANCELBOT_FAULT_KILL_AFTER_DEDUP: crash tests */
+    struct slack_names *names;   /* users.info answers, kept an hour (slack_files.c) */
 };
 
 void slack_chat_init(struct slack_chat *sc);

@@ -14,6 +14,7 @@
 #include <libwebsockets.h>
 #include "bot/slack_run.h"
 #include "bot/slack_chat.h"
+#include "bot/slack_files.h"
 #include "bot/slack_socket.h"
 #include "bot/http_curl.h"
 #include "bot/log.h"
@@ -282,6 +283,7 @@ out:
     if (rt->sc.bot && rt->sc.batch_open)   /* a commit that failed at the very end */
         store_batch_rollback(bot_store(rt->bot));
     slack_chat_free_acks(&rt->sc);
+    slack_names_free(&rt->sc);
     bot_close(rt->bot);
     free(rt);
     return rc;

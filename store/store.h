@@ -177,8 +177,17 @@ int store_claim_intents(struct store *s, int64_t now_ms, int64_t lease_ms, int m
 int store_get_setting(struct store *s, const char *name, char *out, size_t outlen);
 int store_set_setting(struct store *s, const char *name, const char *value);
 
+/* Display names of chat users, shown next to their ids in the export (the chat
+ * adapter learns them; the CLI's export reads what it left). Kept as settings. */
+#define STORE_USER_NAME_MAX 128
+int store_set_user_name(struct store *s, const char *user, const char *name);
+/* STORE_E_NOT_FOUND when no name is known. */
+int store_get_user_name(struct store *s, const char *user, char *out, size_t outlen);
+
 enum store_export_format { STORE_EXPORT_CSV, STORE_EXPORT_JSON };
-/* Every request created at or after since_ms (0: all), with its full history. */
+/* Every request created at or after since_ms (0: all), with its full history. CSV:
+ * one row per entitlement of a request naming several, else one row per request.
+ * JSON: one object per request, its items (with their outcome) inside. */
 int store_export(struct store *s, FILE *out, enum store_export_format fmt, int64_t since_ms);
 
 #endif

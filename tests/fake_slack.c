@@ -6,6 +6,7 @@
  * SLACK_API_URL=http://127.0.0.1:PORT/api/, and asserts on --log and the exit status.
  *
  *   fake_slack --script FILE --log FILE --port-file FILE [--timeout SECONDS(60)]
+ *              [--files-dir DIR]   (uploaded files land in DIR/<file id>, for the test)
  *
  * Script, one step a line ('#' at line start and blank lines ignored; ends with quit):
  *   wait [S] connect           next websocket that has been sent its hello (S: 10 s)
@@ -25,7 +26,9 @@
  * Log: one JSON object a line, each with "t_ms" (since start) and "kind": api (method,
  * token_prefix, status, content_type, body, ok, error), http (404), connect, close
  * (client_close_code), sent (envelope_id, type, reason), ack (envelope_id, latency_ms,
- * latency_us, payload, repeat|unknown), client_frame (text), reject, drop, hang.
+ * latency_us, payload, repeat|unknown), client_frame (text), reject, drop, hang, upload
+ * (file_id, length, status: a POST to an upload URL that files.getUploadURLExternal
+ * handed out; its bytes go to --files-dir; see fake_slack_files.h).
  * Tokens never reach it: only their prefix ("xoxb"), and "token" body fields redacted.
  *
  * DESIGN
@@ -48,6 +51,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include "tests/fake_slack_files.h"
 
 #define WAIT_DEFAULT_S  10
 #define QUIT_GRACE_US   (2 * 1000000LL)   /* quit: how long close frames may take */
@@ -108,6 +112,7 @@ struct fake {
     long ts_seq, view_seq, acks;
     int hellos, hellos_waited, closes, closes_waited;
     long long worst_ack_us;
+    struct fake_files *files;     /* uploads: fake_slack_files.c */
 };
 
 struct sess {                     /* lws per-session data; zeroed by lws */
@@ -570,7 +575,8 @@ static void script_kick(struct fake *f)
 static const char *const api_methods[] = {
     "apps.connections.open", "auth.test", "chat.postMessage", "chat.update",
     "chat.postEphemeral", "views.open", "views.update", "views.publish",
-    "reactions.add", "users.info", "usergroups.users.list",
+    "reactions.add", "users.info", "usergroups.users.list", "conversations.open",
+    "files.getUploadURLExternal", "files.completeUploadExternal",
 };
 
 static json_t *api_error(const char *error)
@@ -679,9 +685,23 @@ static json_t *api_method(struct fake *f, const char *method, json_t *body)
         for (i = 0; user[i] && i < sizeof name - 1; i++)
             name[i] = (char)(user[i] >= 'A' && user[i] <= 'Z' ? user[i] + 32 : user[i]);
         name[i] = '\0';
-        return json_pack("{s:b, s:{s:s, s:s, s:b}}", "ok", 1, "user", "id", user,
-                         "name", name, "is_bot", !strcmp(user, "U0BOT"));
+        return json_pack("{s:b, s:{s:s, s:s, s:b, s:{s:s+, s:s}}}", "ok", 1, "user", "id", user,
+                         "name", name, "is_bot", !strcmp(user, "U0BOT"), "profile",
+                         "display_name", "Name of ", user, "real_name", name);
     }
+    if (!strcmp(method, "conversations.open")) {     /* the bot's DM with one user */
+        const char *users = arg_str(body, "users");
+        if (!users || !*users)
+            return api_error("users_list_not_supplied");
+        if (!strchr("UW", users[0]) || strchr(users, ','))
+            return api_error("user_not_found");
+        snprintf(id, sizeof id, "D%.30s", users + 1);
+        return json_pack("{s:b, s:{s:s, s:b}}", "ok", 1, "channel", "id", id, "is_im", 1);
+    }
+    if (!strcmp(method, "files.getUploadURLExternal"))
+        return fake_files_get_upload_url(f->files, body, f->port);
+    if (!strcmp(method, "files.completeUploadExternal"))
+        return fake_files_complete(f->files, body);
     return json_pack("{s:b, s:[s]}", "ok", 1, "users", "U0FIN3");  /* usergroups.users.list */
 }
 
@@ -783,37 +803,57 @@ static void sess_http_reset(struct fake *f, struct sess *s)
     s->too_big = 0;
 }
 
-/* Writes the headers now and leaves the body (resp, stolen) for HTTP_WRITEABLE. */
-static int http_respond(struct fake *f, struct lws *wsi, struct sess *s, int status,
-                        json_t *resp, long retry_after)
+/* Writes the headers now and leaves the body (a copy of text) for HTTP_WRITEABLE. */
+static int http_respond_text(struct fake *f, struct lws *wsi, struct sess *s, int status,
+                             const char *ctype, const char *text, long retry_after)
 {
     unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start;
     unsigned char *end = hdr + sizeof hdr - 1;
-    char *text = json_dumps(resp, JSON_COMPACT), ra[24];
-    size_t len = text ? strlen(text) : 0;
-    int rc = -1;
-    json_decref(resp);
-    if (!text ||
-        lws_add_http_common_headers(wsi, (unsigned)status, "application/json; charset=utf-8",
-                                    len, &p, end))
-        goto out;
+    size_t len = strlen(text);
+    char ra[24];
+    if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &p, end))
+        return -1;
     if (retry_after >= 0) {
         int n = snprintf(ra, sizeof ra, "%ld", retry_after);
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)"Retry-After:",
                                         (const unsigned char *)ra, n, &p, end))
-            goto out;
+            return -1;
     }
     if (lws_finalize_write_http_header(wsi, start, &p, end))
-        goto out;
+        return -1;
     s->resp = xrealloc(NULL, LWS_PRE + len);
     memcpy(s->resp + LWS_PRE, text, len);
     s->resp_len = len;
     f->http_pending++;
     lws_callback_on_writable(wsi);
-    rc = 0;
-out:
+    return 0;
+}
+
+/* resp is stolen. */
+static int http_respond(struct fake *f, struct lws *wsi, struct sess *s, int status,
+                        json_t *resp, long retry_after)
+{
+    char *text = json_dumps(resp, JSON_COMPACT);
+    int rc = text ? http_respond_text(f, wsi, s, status, "application/json; charset=utf-8",
+                                      text, retry_after) : -1;
+    json_decref(resp);
     free(text);
     return rc;
+}
+
+/* Slack's upload URL answers "OK - <bytes>" as text; the log line carries the bytes. */
+static int http_upload(struct fake *f, struct lws *wsi, struct sess *s)
+{
+    json_t *entry = NULL;
+    char text[48];
+    int status = s->too_big ? 413
+               : fake_files_receive(f->files, s->path, s->body, s->body_len, &entry);
+    snprintf(text, sizeof text, status == 200 ? "OK - %zu" : "error", s->body_len);
+    if (!entry)
+        entry = json_object();
+    json_object_set_new(entry, "status", json_integer(status));
+    log_event(f, "upload", entry);
+    return http_respond_text(f, wsi, s, status, "text/plain", text, -1);
 }
 
 /* The whole request is in: answer it, log it, then let the script see it. */
@@ -825,6 +865,8 @@ static int http_handle(struct fake *f, struct lws *wsi, struct sess *s)
     int status = 200, rc;
     long retry_after = -1;
     size_t plen;
+    if (!strncmp(s->path, FAKE_UPLOAD_PREFIX, strlen(FAKE_UPLOAD_PREFIX)))
+        return http_upload(f, wsi, s);
     if (strncmp(s->path, "/api/", 5) || !*method ||
         method[strspn(method, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._")]) {
         log_event(f, "http", json_pack("{s:o, s:i}", "path", json_text(s->path, strlen(s->path)),
@@ -1220,11 +1262,13 @@ static void fake_free(struct fake *f)
     free(f->faults);
     free(f->reactions);
     free(f->tickets);
+    fake_files_free(f->files);
 }
 
 static int usage(void)
 {
-    fputs("usage: fake_slack --script FILE --log FILE --port-file FILE [--timeout SECONDS]\n",
+    fputs("usage: fake_slack --script FILE --log FILE --port-file FILE [--timeout SECONDS] "
+          "[--files-dir DIR]\n",
           stderr);
     return 1;
 }
@@ -1238,7 +1282,7 @@ int main(int argc, char **argv)
     struct lws_context_creation_info info;
     struct lws_vhost *vh;
     struct fake f;
-    const char *script = NULL, *log_path = NULL, *port_file = NULL;
+    const char *script = NULL, *log_path = NULL, *port_file = NULL, *files_dir = NULL;
     long timeout_s = 60;
     memset(&f, 0, sizeof f);
     f.t0_us = now_us();
@@ -1253,11 +1297,14 @@ int main(int argc, char **argv)
             log_path = v;
         else if (!strcmp(argv[i], "--port-file"))
             port_file = v;
+        else if (!strcmp(argv[i], "--files-dir"))
+            files_dir = v;
         else if (strcmp(argv[i], "--timeout") || parse_long(v, 1, 86400, &timeout_s))
             return usage();
     }
     if (!script || !log_path || !port_file)
         return usage();
+    f.files = fake_files_new(files_dir);
     signal(SIGPIPE, SIG_IGN);     /* a peer gone mid-write is an event, not a death */
     if (script_load(&f, script))
         goto out;

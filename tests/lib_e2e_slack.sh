@@ -6,6 +6,7 @@ FAKE="$(dirname "$CANCELBOT")/../tests/fake_slack"
 LOG="$WORK/slack.jsonl"
 BOT_OUT="$WORK/bot.out"
 BOT_ERR="$WORK/bot.err"
+FILES="$WORK/files"                 # what the bot uploaded, one file per Slack file id
 
 # Envelope builders: one JSON line each, for the fake's `send`.
 slash() {        # slash ENVELOPE_ID USER TEXT
@@ -25,7 +26,10 @@ run_slack() {
     local script=$1 port="" fpid bpid
     shift
     rm -f "$WORK/port" "$LOG"
+    rm -rf "$FILES"
+    mkdir -p "$FILES"
     "$FAKE" --script "$script" --log "$LOG" --port-file "$WORK/port" --timeout 40 \
+        --files-dir "$FILES" \
         >"$WORK/fake.out" 2>"$WORK/fake.err" &
     fpid=$!
     for _ in $(seq 100); do

@@ -63,6 +63,8 @@ static void test_example_file_loads_clean_and_lands_in_policy(void)
     CHECK(p.n_approvers == 3);
     CHECK_STR(p.approvers[2], "W0CFO");
     CHECK_STR(p.approver_group, "S0FINANCE");
+    CHECK(p.exporters_listed && p.n_exporters == 3);
+    CHECK_STR(p.exporters[2], "U0AUDIT");
     CHECK(p.second_approval_above_cents == 5000000);
     CHECK_STR(p.second_approval_currency, "USD");
     CHECK(p.poll_interval_ms == 60000);
@@ -181,6 +183,28 @@ static void test_requesters_are_users_or_star_alone(void)
     CHECK_CONTAINS(problem_at("$.requesters"), "nobody could make a request");
     CHECK(load("{\"requesters\": [\"alice\"]}", &p) == CONFIG_E_INVALID);
     CHECK_CONTAINS(problem_at("$.requesters[0]"), "or \"*\" for everyone");
+}
+
+static void test_exporters_default_to_approvers_and_else_are_users_only(void)
+{
+    struct policy p;
+    CHECK(load("{\"approvers\": {\"users\": [\"U0FIN1\"], \"usergroup\": \"S0FIN\"}}", &p) ==
+          CONFIG_OK);
+    CHECK(!p.exporters_listed);
+    CHECK(policy_may_export(&p, "U0FIN1", 0));              /* a listed approver */
+    CHECK(policy_may_export(&p, "U0GROUPIE", 1));           /* a member of the group */
+    CHECK(!policy_may_export(&p, "U0ALICE", 0));
+    CHECK(load("{\"exporters\": [\"U0AUDIT\"]}", &p) == CONFIG_OK);
+    CHECK(policy_may_export(&p, "U0AUDIT", 0));
+    CHECK(!policy_may_export(&p, "U0FIN1", 1));             /* the list replaces the default */
+    CHECK(load("{\"exporters\": []}", &p) == CONFIG_OK);
+    CHECK(p.exporters_listed && !policy_may_export(&p, "U0FIN1", 1));
+    CHECK(load("{\"exporters\": [\"*\"]}", &p) == CONFIG_E_INVALID);
+    CHECK_CONTAINS(problem_at("$.exporters[0]"), "a Slack user id: U or W");
+    CHECK(load("{\"exporters\": \"U0AUDIT\"}", &p) == CONFIG_E_INVALID);
+    CHECK_CONTAINS(problem_at("$.exporters"), "expected an array of strings");
+    CHECK(load("{\"exporters\": [\"U0A\", \"U0A\"]}", &p) == CONFIG_E_INVALID);
+    CHECK_CONTAINS(problem_at("$.exporters[1]"), "listed twice");
 }
 
 static void test_approver_may_not_appear_twice(void)
@@ -561,7 +585,7 @@ static void test_report_prints_path_colon_text_lines(void)
     fclose(f);
     CHECK_STR(out, "$.approvals_required: 0 is out of range; expected a whole number from 1 to 4\n"
                    "$.x: unknown field; accepted: channels, requesters, approvers, "
-                   "approvals_required, second_approval_above, reactions, reminders_hours, "
+                   "exporters, approvals_required, second_approval_above, reactions, reminders_hours, "
                    "poll_interval_seconds, approval_expiry_hours, approval_reminder_hours, "
                    "dedup_ttl_minutes, done_effects_retention_days, aws, azure, providers\n");
 }
@@ -620,6 +644,7 @@ int main(void)
     RUN(test_wrong_type_is_named);
     RUN(test_channel_ids_follow_the_slack_pattern);
     RUN(test_requesters_are_users_or_star_alone);
+    RUN(test_exporters_default_to_approvers_and_else_are_users_only);
     RUN(test_approver_may_not_appear_twice);
     RUN(test_approvers_need_a_user_or_a_group);
     RUN(test_approvers_replace_the_defaults_as_a_whole);

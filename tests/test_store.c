@@ -1063,7 +1063,7 @@ static void test_export_csv_quotes_and_defuses_formulas(void)
     CHECK_CONTAINS(text, "\"Replacing, with \"\"private\"\" offer\r\nline two\"");
     CHECK(text && csv_parse(text, &c) == 0);
     CHECK(c.n_records == 3);
-    CHECK(c.n_fields[0] == 35 && c.n_fields[1] == 35 && c.n_fields[2] == 35);
+    CHECK(c.n_fields[0] == 44 && c.n_fields[1] == 44 && c.n_fields[2] == 44);
     CHECK_STR(csv_cell(&c, 1, "id"), "CR-2");                      /* newest first */
     CHECK_STR(csv_cell(&c, 2, "id"), "CR-1");
     CHECK_STR(csv_cell(&c, 2, "note"), "Replacing, with \"private\" offer\r\nline two");
@@ -1086,6 +1086,112 @@ static void test_export_csv_quotes_and_defuses_formulas(void)
               "2026-11-25T10:05:00Z U0FIN1 approve awaiting_approval->submitted: looks, fine");
     CHECK_STR(csv_cell(&c, 1, "value"), "");
     csv_free(&c);
+    free(text);
+    fixture_close(&f);
+}
+
+/* CR-3 names three entitlements of one customer: three rows, each with that
+ * entitlement's id, status, reference and outcome, the request's cells repeated. */
+static void test_export_csv_has_a_row_per_entitlement(void)
+{
+    static const struct { const char *id, *status, *ref; int phase; } items[] = {
+        { "ent-aaa", "inactive", "corr-1", ITEM_DONE },
+        { "ent-bbb", "active", "=cmd|' /C calc'!A0", ITEM_FAILED },
+        { "ent-ccc", "", "", ITEM_WAITING },
+    };
+    struct fixture f;
+    struct request rq;
+    struct csv c;
+    char *text;
+    int rc = -99;
+    if (fixture_open(&f))
+        return;
+    small_request(&rq, "CR-3", REQUEST_SUBMITTED, "U0ALICE", T0);
+    rq.market = MARKET_AZURE;
+    request_copy_str(rq.agreement.id, sizeof(rq.agreement.id), "ent-aaa");
+    request_copy_str(rq.note, sizeof(rq.note), "compromised; =HYPERLINK(\"x\");+1;ok");
+    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+        request_copy_str(rq.items[i].id, sizeof(rq.items[i].id), items[i].id);
+        request_copy_str(rq.items[i].status, sizeof(rq.items[i].status), items[i].status);
+        request_copy_str(rq.items[i].ref, sizeof(rq.items[i].ref), items[i].ref);
+        rq.items[i].phase = items[i].phase;
+    }
+    rq.n_items = 3;
+    CHECK(commit_ev(f.s, &rq, REQUEST_SUBMITTING, EV_STATUS, "marketplace", "", NULL, NULL, T0) ==
+          STORE_OK);
+    small_request(&rq, "CR-4", REQUEST_DRAFT, "U0BOB", T0 + DAY);   /* no items: one row */
+    CHECK(commit_ev(f.s, &rq, REQUEST_DRAFT, EV_CREATE, "U0BOB", "", NULL, NULL, T0 + DAY) ==
+          STORE_OK);
+    text = export_text(f.s, STORE_EXPORT_CSV, 0, &rc);
+    CHECK(rc == STORE_OK);
+    CHECK(text && csv_parse(text, &c) == 0);
+    CHECK(c.n_records == 5);                            /* header, CR-4, CR-3 x 3 */
+    CHECK_STR(csv_cell(&c, 1, "id"), "CR-4");
+    CHECK_STR(csv_cell(&c, 1, "item"), "");
+    CHECK_STR(csv_cell(&c, 1, "item_id"), "");
+    for (int r = 2; r < 5 && c.n_records == 5; r++) {
+        char want[8];
+        CHECK(c.n_fields[r] == c.n_fields[0]);
+        CHECK_STR(csv_cell(&c, r, "id"), "CR-3");
+        CHECK_STR(csv_cell(&c, r, "market"), "azure");
+        CHECK_STR(csv_cell(&c, r, "agreement_id"), "ent-aaa");   /* the request's, repeated */
+        CHECK_STR(csv_cell(&c, r, "requester"), "U0ALICE");
+        CHECK_STR(csv_cell(&c, r, "items"), "3");
+        snprintf(want, sizeof(want), "%d", r - 1);
+        CHECK_STR(csv_cell(&c, r, "item"), want);
+        CHECK_STR(csv_cell(&c, r, "note"), "compromised; '=HYPERLINK(\"x\");'+1;ok");
+    }
+    if (c.n_records == 5) {
+        CHECK_STR(csv_cell(&c, 2, "item_id"), "ent-aaa");
+        CHECK_STR(csv_cell(&c, 2, "item_status"), "inactive");
+        CHECK_STR(csv_cell(&c, 2, "item_ref"), "corr-1");
+        CHECK_STR(csv_cell(&c, 2, "item_outcome"), "done");
+        CHECK_STR(csv_cell(&c, 3, "item_id"), "ent-bbb");
+        CHECK_STR(csv_cell(&c, 3, "item_status"), "active");
+        CHECK_STR(csv_cell(&c, 3, "item_ref"), "'=cmd|' /C calc'!A0");
+        CHECK_STR(csv_cell(&c, 3, "item_outcome"), "failed");
+        CHECK_STR(csv_cell(&c, 4, "item_id"), "ent-ccc");
+        CHECK_STR(csv_cell(&c, 4, "item_outcome"), "waiting");
+    }
+    csv_free(&c);
+    free(text);
+    fixture_close(&f);
+}
+
+/* Names the chat adapter learnt sit next to the ids; unknown ones stay empty. */
+static void test_export_puts_known_names_next_to_ids(void)
+{
+    struct fixture f;
+    struct csv c;
+    json_t *root = NULL, *names;
+    char *text, name[STORE_USER_NAME_MAX];
+    int rc = -99;
+    if (fixture_open(&f))
+        return;
+    export_fixture(f.s);
+    CHECK(store_set_user_name(f.s, "U0FIN1", "Fin One") == STORE_OK);
+    CHECK(store_set_user_name(f.s, "U0FIN2", "@Fin Two") == STORE_OK);
+    CHECK(store_set_user_name(f.s, "U0BOB", "Bob, B.") == STORE_OK);
+    CHECK(store_get_user_name(f.s, "U0NOBODY", name, sizeof(name)) == STORE_E_NOT_FOUND);
+    CHECK(store_get_user_name(f.s, "U0FIN1", name, sizeof(name)) == STORE_OK);
+    CHECK_STR(name, "Fin One");
+    text = export_text(f.s, STORE_EXPORT_CSV, 0, &rc);
+    CHECK(rc == STORE_OK && text && csv_parse(text, &c) == 0);
+    CHECK_STR(csv_cell(&c, 1, "requester"), "U0BOB");
+    CHECK_STR(csv_cell(&c, 1, "requester_name"), "Bob, B.");
+    CHECK_STR(csv_cell(&c, 2, "requester_name"), "");                  /* never named */
+    CHECK_STR(csv_cell(&c, 2, "approvers"), "U0FIN1@2026-11-25T10:00:01Z;U0FIN2@2026-11-25T10:00:02Z");
+    CHECK_STR(csv_cell(&c, 2, "approver_names"), "Fin One;'@Fin Two");
+    CHECK_STR(csv_cell(&c, 2, "decided_by_name"), "Bob, B.");
+    csv_free(&c);
+    free(text);
+    text = export_text(f.s, STORE_EXPORT_JSON, 0, &rc);
+    CHECK(rc == STORE_OK && text && (root = json_loads(text, 0, NULL)) != NULL);
+    names = json_object_get(json_array_get(root, 1), "names");
+    CHECK_STR(json_string_value(json_object_get(names, "U0FIN1")), "Fin One");
+    CHECK_STR(json_string_value(json_object_get(names, "U0BOB")), "Bob, B.");  /* decided */
+    CHECK(json_object_size(names) == 3);                 /* the requester has no name */
+    json_decref(root);
     free(text);
     fixture_close(&f);
 }
@@ -1245,6 +1351,8 @@ int main(void)
     RUN(test_bad_arguments_are_refused);
     RUN(test_quiet_commit_writes_no_event_row);
     RUN(test_export_csv_quotes_and_defuses_formulas);
+    RUN(test_export_csv_has_a_row_per_entitlement);
+    RUN(test_export_puts_known_names_next_to_ids);
     RUN(test_export_json_has_every_field_and_history);
     RUN(test_export_since_keeps_newer_requests_only);
     RUN(test_export_of_nothing_and_failed_writes);
