@@ -233,6 +233,24 @@ static void item_ref(struct csv_row *r, const struct csv_item *i)
     csv_text(r, i->it ? i->it->ref : "");
 }
 
+static void item_product(struct csv_row *r, const struct csv_item *i)
+{
+    csv_text(r, i->it ? i->it->product : "");
+}
+
+static void item_value(struct csv_row *r, const struct csv_item *i)
+{
+    if (i->it && i->it->value_cents > 0)
+        csv_money(r, i->it->value_cents);
+    else
+        csv_raw(r, "");
+}
+
+static void item_currency(struct csv_row *r, const struct csv_item *i)
+{
+    csv_text(r, i->it ? i->it->currency : "");
+}
+
 static void item_outcome(struct csv_row *r, const struct csv_item *i)
 {
     csv_text(r, i->it ? request_item_phase_name(i->it->phase) : "");
@@ -248,6 +266,9 @@ static const struct {
     { "item_id", item_id },
     { "item_status", item_status },
     { "item_ref", item_ref },
+    { "item_product", item_product },
+    { "item_value", item_value },
+    { "item_currency", item_currency },
     { "item_outcome", item_outcome },
 };
 
