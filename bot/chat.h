@@ -29,6 +29,10 @@ struct chat_ops {
     /* card may be NULL; with CARD_BUTTONS_CONFIRM_DISCARD it carries the buttons. */
     int (*ephemeral)(struct chat *, const char *channel, const char *user, const char *text,
                      const struct card *card, chat_cb, void *ud);
+    /* Text to user in private, for what must reach them later (Slack: the app's DM;
+     * an ephemeral is shown only to users active in the channel). May be NULL: the
+     * runtime then uses ephemeral in the request's channel. */
+    int (*direct)(struct chat *, const char *user, const char *text, chat_cb, void *ud);
 };
 
 struct chat {

@@ -60,6 +60,9 @@ int bot_load_for_user(struct bot *b, const char *id, const char *user, const cha
 void bot_apply_user_event(struct bot *b, const char *id, enum request_event_kind kind,
                           const char *user, const char *channel, const char *via,
                           const char *text, const char *dedup_key);
+/* Shows user the verify prompt of each of their open drafts again, with its Confirm
+ * and Discard (bot/drafts.c; /cancel list mine). */
+void bot_offer_drafts(struct bot *b, const char *user, const char *channel);
 /* An ephemeral message to one user, fire and forget. */
 void bot_tell(struct bot *b, const char *channel, const char *user, const char *text);
 
