@@ -26,8 +26,8 @@
  *                              (user_not_in_channel, chat.postEphemeral) is not in
  *   sleep MS | quit            quit closes websockets (close 1000) and exits 0
  *
- * Response URLs: slash-command and block_actions payloads sent with no "response_url"
- * (or "") get http://127.0.0.1:PORT/hooks/N, pointing here. A POST there is answered
+ * Response URLs: slash-command and block_actions payloads (but those from a view: App
+ * Home, modals) sent with no "response_url" (or "") get http://127.0.0.1:PORT/hooks/N, pointing here. A POST there is answered
  * as Slack does (200 "ok"; 404 "used_url" after 5 uses; 400 "invalid_payload" for a
  * body that is not a JSON object with text or blocks), logged as kind "response_url"
  * (path, authorization: whether any was sent, body) and can be waited for with
@@ -411,10 +411,14 @@ static char *with_response_url(struct fake *f, const char *text)
     const char *type = json_string_value(json_object_get(j, "type"));
     const char *ptype = json_string_value(json_object_get(payload, "type"));
     const char *have = json_string_value(json_object_get(payload, "response_url"));
+    const char *container = json_string_value(json_object_get(json_object_get(payload,
+                                                                              "container"),
+                                                               "type"));
     char url[96], *out = NULL;
     if (json_is_object(payload) && type && (!have || !*have) &&
         (!strcmp(type, "slash_commands") ||
-         (!strcmp(type, "interactive") && ptype && !strcmp(ptype, "block_actions")))) {
+         (!strcmp(type, "interactive") && ptype && !strcmp(ptype, "block_actions") &&
+          !(container && !strcmp(container, "view"))))) {   /* Home, modals: none */
         GROW(f->hooks, f->hooks_cap, f->n_hooks + 1);
         f->hooks[f->n_hooks++].uses = 0;
         snprintf(url, sizeof url, "http://127.0.0.1:%d/hooks/%zu", f->port, f->n_hooks);
