@@ -16,6 +16,7 @@ static const char *const kind_names[EFFECT_KIND_COUNT] = {
     [EFFECT_TIMER] = "timer",
     [EFFECT_SUPPORT_CREATE] = "support_create",
     [EFFECT_SUPPORT_POLL] = "support_poll",
+    [EFFECT_DIRECT_MESSAGE] = "direct_message",
 };
 
 static const char *const timer_names[] = {
@@ -24,6 +25,7 @@ static const char *const timer_names[] = {
     [TIMER_APPROVAL_EXPIRY] = "approval_expiry",
     [TIMER_BUYER_DEADLINE] = "buyer_deadline",
     [TIMER_APPROVAL_REMINDER] = "approval_reminder",
+    [TIMER_DRAFT_EXPIRY] = "draft_expiry",
 };
 #define TIMER_COUNT ((int)(sizeof(timer_names) / sizeof(timer_names[0])))
 

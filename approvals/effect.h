@@ -23,16 +23,19 @@ enum effect_kind {
     EFFECT_SUPPORT_CREATE,   /* file the cancellation form as an AWS Support case. Not
                                 idempotent (the Support API has no client token): the
                                 case id is stored the moment it is known */
-    EFFECT_SUPPORT_POLL      /* read the support case's status */
+    EFFECT_SUPPORT_POLL,     /* read the support case's status */
+    EFFECT_DIRECT_MESSAGE    /* text to user in private (Slack: the app's DM), for what
+                                must reach them later, when no ephemeral would */
 };
-#define EFFECT_KIND_COUNT (EFFECT_SUPPORT_POLL + 1)
+#define EFFECT_KIND_COUNT (EFFECT_DIRECT_MESSAGE + 1)
 
 enum request_timer {
     TIMER_NONE,
     TIMER_REMINDER,          /* remind the requester that the buyer has not answered */
     TIMER_APPROVAL_EXPIRY,   /* finance never answered */
     TIMER_BUYER_DEADLINE,    /* the marketplace's automatic cancellation is due */
-    TIMER_APPROVAL_REMINDER  /* nudge the approvers */
+    TIMER_APPROVAL_REMINDER, /* nudge the approvers */
+    TIMER_DRAFT_EXPIRY       /* the requester never confirmed the draft */
 };
 
 #define EFFECT_TEXT_MAX 3000       /* Slack shows 3000 characters in a section */
@@ -41,9 +44,9 @@ struct effect {
     enum effect_kind kind;
     enum request_timer timer;   /* EFFECT_TIMER only */
     int64_t due_ms;             /* 0: as soon as possible */
-    char user[USER_ID_MAX];     /* EFFECT_EPHEMERAL / CONFIRM_PROMPT: who sees it */
+    char user[USER_ID_MAX];     /* EPHEMERAL / CONFIRM_PROMPT / DIRECT_MESSAGE: who sees it */
     int item;                   /* provider effects: 1-based request item; 0: the whole */
-    char text[EFFECT_TEXT_MAX]; /* REPLY / EPHEMERAL */
+    char text[EFFECT_TEXT_MAX]; /* REPLY / EPHEMERAL / DIRECT_MESSAGE */
 };
 
 #define EFFECT_LIST_MAX 12

@@ -5,6 +5,7 @@
  *
  *   draft --confirm--> awaiting_approval --approvals met--> submitting --> submitted
  *   draft --discard--> discarded           --reject--> rejected   --refused--> failed
+ *   draft --draft_expiry_minutes unconfirmed--> discarded
  *   awaiting_approval --withdraw / expiry--> withdrawn / expired
  *   submitted --buyer approves / 7-day auto--> completed, --buyer rejects--> buyer_rejected
  *   submitted --withdraw (marketplace call)--> withdrawn
@@ -229,6 +230,44 @@ static void close_request(struct request *out, enum request_state s, int64_t now
     out->withdrawing = 0;
 }
 
+/* A draft nobody confirms must not wait for ever: Slack may never have shown its
+ * preview (ephemeral messages reach only users who are active in the channel). */
+static void push_draft_expiry(const struct policy *pol, int64_t now_ms, struct effect_list *fx)
+{
+    if (pol->draft_expiry_ms > 0)
+        push_timer(fx, TIMER_DRAFT_EXPIRY, now_ms + pol->draft_expiry_ms);
+}
+
+/* "24 hours", "90 minutes": how long a draft waited, in the expiry notice. */
+static void format_wait(char *buf, size_t len, int64_t ms)
+{
+    int64_t minutes = ms / MINUTE_MS;
+    if (minutes % 60 == 0)
+        snprintf(buf, len, "%lld hour%s", (long long)(minutes / 60), minutes == 60 ? "" : "s");
+    else
+        snprintf(buf, len, "%lld minute%s", (long long)minutes, minutes == 1 ? "" : "s");
+}
+
+/* The draft was never confirmed: it ends as discarded (nothing reached finance or the
+ * marketplace), with the reason in the record and a private word to the requester. */
+static int on_draft_expiry(const struct request *in, const struct policy *pol, int64_t now_ms,
+                           struct request *out, struct effect_list *fx)
+{
+    char waited[40];
+    if (in->state != REQUEST_DRAFT)
+        return REQUEST_IGNORED;
+    /* The configured time, not the clock's jump: the shell's clock +2d fires it late. */
+    format_wait(waited, sizeof(waited), pol->draft_expiry_ms);
+    close_request(out, REQUEST_DISCARDED, now_ms);
+    snprintf(out->decision_note, sizeof(out->decision_note),
+             "Not confirmed within %s: discarded automatically.", waited);
+    effect_list_push_text(fx, EFFECT_DIRECT_MESSAGE, in->requester,
+                          "%s was not confirmed within %s, so I discarded it. Nothing was sent "
+                          "to finance or the marketplace. If it is still needed, ask again "
+                          "with /cancel.", in->id, waited);
+    return REQUEST_APPLIED;
+}
+
 static int on_create(const struct request_event *ev, const struct policy *pol, int64_t now_ms,
                      struct request *out, struct effect_list *fx, struct refusal *why)
 {
@@ -280,6 +319,7 @@ static int on_create(const struct request_event *ev, const struct policy *pol, i
     effect_list_push_text(fx, EFFECT_CONFIRM_PROMPT, out->requester,
                           "Please verify %s before it goes to finance. %s Confirm %s or "
                           "Discard it.", verify_words(out), undo_words(out), out->id);
+    push_draft_expiry(pol, now_ms, fx);
     return REQUEST_APPLIED;
 }
 
@@ -741,6 +781,8 @@ static int on_timer(const struct request *in, const struct request_event *ev,
                               "the marketplace. <@%s>, ask again if it is still needed.",
                               in->id, in->requester);
         return REQUEST_APPLIED;
+    case TIMER_DRAFT_EXPIRY:
+        return on_draft_expiry(in, pol, now_ms, out, fx);
     case TIMER_BUYER_DEADLINE:
         if (in->state != REQUEST_SUBMITTED)
             return REQUEST_IGNORED;

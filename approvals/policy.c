@@ -22,6 +22,7 @@ void policy_init_default(struct policy *p)
     p->poll_interval_ms = 60 * 1000;
     p->approval_expiry_ms = 168 * HOUR_MS;
     p->approval_reminder_ms = 24 * HOUR_MS;
+    p->draft_expiry_ms = 24 * HOUR_MS;              /* draft_expiry_minutes 1440 */
     p->buyer_window_ms = 7 * 24 * HOUR_MS;
     p->dedup_ttl_ms = 60 * 60 * 1000;               /* Slack retries for about 5 min */
     p->done_retention_ms = 30 * 24 * HOUR_MS;

@@ -43,6 +43,7 @@ struct policy {
     int64_t poll_interval_ms;
     int64_t approval_expiry_ms;                          /* 0: never */
     int64_t approval_reminder_ms;                        /* nudge approvers; 0: never */
+    int64_t draft_expiry_ms;                             /* unconfirmed draft discarded; 0: never */
     int64_t buyer_window_ms;                             /* AWS: 7 days */
     char aws_buyer_link[512];                            /* {agreement_id} {request_id} */
     char aws_events_queue_url[512];                      /* SQS queue of EventBridge events */

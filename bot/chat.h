@@ -42,6 +42,10 @@ struct chat_ops {
                      const char *comment, const char *bytes, size_t len, chat_file_cb, void *ud);
     /* Optional (NULL: ids only). The user's display name. */
     int (*user_name)(struct chat *, const char *user, chat_name_cb, void *ud);
+    /* Text to user in private, for what must reach them later (Slack: the app's DM;
+     * an ephemeral is shown only to users active in the channel). May be NULL: the
+     * runtime then uses ephemeral in the request's channel. */
+    int (*direct)(struct chat *, const char *user, const char *text, chat_cb, void *ud);
 };
 
 struct chat {

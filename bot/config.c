@@ -214,7 +214,7 @@ static void scan_secrets(struct cfg *c, const char *path, json_t *v, int depth)
 void config_check_object(struct cfg *c, const char *path, json_t *obj, const struct field *f,
                          size_t nf)
 {
-    char sub[PATH_LEN], accepted[256] = "";
+    char sub[PATH_LEN], accepted[400] = "";
     const char *key;
     json_t *v;
     for (size_t i = 0; i < nf; i++) {

@@ -25,7 +25,7 @@ enum config_rc {
 
 struct config_problem {
     char path[128];             /* "$.approvers.users[1]"; "$" for the whole file */
-    char text[384];             /* what is wrong and what is accepted */
+    char text[512];             /* what is wrong and what is accepted (every field name) */
 };
 
 struct config_report {

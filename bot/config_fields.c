@@ -331,6 +331,20 @@ static void check_approval_reminder(struct cfg *c, const char *path, json_t *v)
         c->p->approval_reminder_ms = x * HOUR_MS;
 }
 
+/* A draft whose preview Slack never showed waits in App Home and /cancel list mine;
+ * less than 5 minutes would discard it before most people look. */
+static void check_draft_expiry(struct cfg *c, const char *path, json_t *v)
+{
+    static const char accepted[] = "0 (never) or whole minutes from 5 to 10080 (a week)";
+    long long x;
+    if (!config_read_int(c, path, v, 0, 10080, accepted, &x))
+        return;
+    if (x > 0 && x < 5)
+        config_problem(c, path, "%lld is out of range; expected %s", x, accepted);
+    else
+        c->p->draft_expiry_ms = x * 60 * 1000;
+}
+
 /* Slack redelivers for about 5 minutes; a shorter memory would act twice. */
 static void check_dedup_ttl(struct cfg *c, const char *path, json_t *v)
 {
@@ -567,6 +581,7 @@ const struct field config_top_fields[] = {
     {"poll_interval_seconds", check_poll_interval},
     {"approval_expiry_hours", check_expiry},
     {"approval_reminder_hours", check_approval_reminder},
+    {"draft_expiry_minutes", check_draft_expiry},
     {"dedup_ttl_minutes", check_dedup_ttl},
     {"done_effects_retention_days", check_done_retention},
     {"aws", check_aws},

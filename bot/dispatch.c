@@ -298,6 +298,8 @@ static void answer_list(struct bot *b, const struct cmd *c, const char *user, co
     fclose(lc.f);
     bot_tell(b, channel, user, msg);
     free(msg);
+    if (c->scope == CMD_LIST_MINE)
+        bot_offer_drafts(b, user, channel);
 }
 
 /* "Only <@U0FIN1>, <@U0FIN2> and members of <!subteam^S0FIN> may export ...". */

@@ -367,6 +367,13 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
         rc = b->chat->ops->ephemeral(b->chat, rq->channel, se->fx.user, se->fx.text, NULL,
                                      on_chat_done, run);
         break;
+    case EFFECT_DIRECT_MESSAGE:
+        if (b->chat->ops->direct)
+            rc = b->chat->ops->direct(b->chat, se->fx.user, se->fx.text, on_chat_done, run);
+        else
+            rc = b->chat->ops->ephemeral(b->chat, rq->channel, se->fx.user, se->fx.text, NULL,
+                                         on_chat_done, run);
+        break;
     case EFFECT_CONFIRM_PROMPT:
         card_render_confirm(rq, card);
         rc = b->chat->ops->ephemeral(b->chat, rq->channel, se->fx.user, se->fx.text, card,

@@ -63,6 +63,9 @@ void bot_apply_user_event(struct bot *b, const char *id, enum request_event_kind
 /* `/cancel export` for a chat that takes files (bot/export_job.c): names, CSV, file,
  * on later loop ticks; user alone receives it. */
 void bot_export_start(struct bot *b, const char *user, const char *channel, int64_t since_ms);
+/* Shows user the verify prompt of each of their open drafts again, with its Confirm
+ * and Discard (bot/drafts.c; /cancel list mine). */
+void bot_offer_drafts(struct bot *b, const char *user, const char *channel);
 /* An ephemeral message to one user, fire and forget. */
 void bot_tell(struct bot *b, const char *channel, const char *user, const char *text);
 

@@ -280,6 +280,95 @@ int slack_api_upload(struct slack_api *a, const char *url, const char *bytes, si
     return rc;
 }
 
+/* ---- response_url ---- */
+
+#define SLACK_HOOKS_PREFIX "https://hooks.slack.com/"
+#define SLACK_API_PREFIX "https://slack.com/api/"
+#define RESPONSE_URL_MAX 512
+
+int slack_response_url_allowed(const char *api_base, const char *url)
+{
+    const char *scheme_end, *path;
+    size_t origin_len;
+    if (!api_base || !url || strlen(url) >= RESPONSE_URL_MAX)
+        return 0;
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '\\' || *p == '"')
+            return 0;
+    if (strncmp(api_base, SLACK_API_PREFIX, strlen(SLACK_API_PREFIX)) == 0)
+        return strncmp(url, SLACK_HOOKS_PREFIX, strlen(SLACK_HOOKS_PREFIX)) == 0 &&
+               url[strlen(SLACK_HOOKS_PREFIX)] != '\0';
+    /* Another base: its origin (scheme://host:port) and a path after it. */
+    if (!(scheme_end = strstr(api_base, "://")) || !(path = strchr(scheme_end + 3, '/')))
+        return 0;
+    origin_len = (size_t)(path - api_base) + 1;
+    return strncmp(url, api_base, origin_len) == 0 && url[origin_len] != '\0';
+}
+
+struct slack_hook {
+    struct slack_api *api;
+    slack_api_cb cb;
+    void *ud;
+};
+
+static void on_hook_answer(void *ud, const struct http_response *res)
+{
+    struct slack_hook *h = ud;
+    char error[sizeof(res->error)];
+    int ok = res->transport == HTTP_OK && res->status == 200;
+    if (ok)
+        error[0] = '\0';
+    else if (res->transport != HTTP_OK)
+        snprintf(error, sizeof(error), "%s", res->error);
+    else if (res->body_len && res->body_len < 64 && res->body[strspn(res->body,
+                 "abcdefghijklmnopqrstuvwxyz_")] == '\0')
+        snprintf(error, sizeof(error), "%s", res->body);   /* "expired_url", "used_url" */
+    else
+        snprintf(error, sizeof(error), "HTTP %ld", res->status);
+    h->api->in_flight--;
+    if (h->cb)
+        h->cb(h->ud, ok, NULL, ok ? NULL : error);
+    else if (!ok)
+        log_warn("slack response_url failed: %s", error);
+    free(h);
+}
+
+int slack_api_respond(struct slack_api *a, const char *url, json_t *body, slack_api_cb cb,
+                      void *ud)
+{
+    struct http_request *req = NULL;
+    struct slack_hook *h = NULL;
+    char *text = NULL;
+    int rc = -1;
+    if (!body || !slack_response_url_allowed(a->base_url, url))
+        goto out;
+    req = calloc(1, sizeof(*req));
+    h = calloc(1, sizeof(*h));
+    if (!req || !h || !(text = json_dumps(body, JSON_COMPACT)))
+        goto out;
+    snprintf(req->method, sizeof(req->method), "POST");
+    snprintf(req->url, sizeof(req->url), "%s", url);
+    if (http_request_add_header(req, "Content-Type", "application/json; charset=utf-8"))
+        goto out;
+    req->body = text;
+    req->body_len = strlen(text);
+    req->timeout_ms = CALL_TIMEOUT_MS;
+    h->api = a;
+    h->cb = cb;
+    h->ud = ud;
+    if (http_send(a->http, req, on_hook_answer, h) != 0)
+        goto out;
+    a->in_flight++;
+    h = NULL;                       /* the answer frees it */
+    rc = 0;
+out:
+    free(h);
+    free(text);
+    free(req);
+    json_decref(body);
+    return rc;
+}
+
 int slack_api_in_flight(const struct slack_api *a)
 {
     return a->in_flight;

@@ -38,6 +38,21 @@ int slack_api_call(struct slack_api *a, const char *method, enum slack_token tok
 typedef void (*slack_upload_cb)(void *ud, int ok, const char *error);
 int slack_api_upload(struct slack_api *a, const char *url, const char *bytes, size_t len,
                      slack_upload_cb cb, void *ud);
+/* 1 when url may be POSTed to as a response_url (from a slash command or a click):
+ * with Slack's own Web API base, only https://hooks.slack.com/...; with another base
+ * (SLACK_API_URL naming a local fake in tests) only that base's own scheme, host and
+ * port. Anything else (another host, control characters, too long) is 0: the URL
+ * comes inside a payload, and the bot must not be made to POST elsewhere. */
+int slack_response_url_allowed(const char *api_base, const char *url);
+
+/* POSTs body (stolen) as JSON to a response_url, as Slack documents it
+ * ({"replace_original": true, "text": ..., "blocks": [...]}); no token is sent: the
+ * URL is the credential. One try with a timeout; cb (may be NULL) gets ok, or the
+ * answer's text ("expired_url", "used_url") or a transport error. Returns non-zero
+ * (cb never fires) when url is not allowed (slack_response_url_allowed) or the
+ * request could not be built. */
+int slack_api_respond(struct slack_api *a, const char *url, json_t *body, slack_api_cb cb,
+                      void *ud);
 
 /* How many calls are waiting for an answer or a retry (for a clean shutdown). */
 int slack_api_in_flight(const struct slack_api *a);

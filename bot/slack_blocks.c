@@ -629,6 +629,25 @@ static int is_slack_id(const char *s)
     return 1;
 }
 
+/* A draft the requester has not confirmed (its preview may never have been shown):
+ * the same Confirm as the preview's, behind one more look at what it does. */
+static json_t *home_draft_item(const char *text, const struct slack_home_item *it)
+{
+    char title[64], body[300];
+    json_t *sec = section(mrkdwn(text, SLACK_SECTION_TEXT_MAX)), *confirm;
+    snprintf(title, sizeof title, "Confirm %s?", it->request_id);
+    snprintf(body, sizeof body, "%s (agreement %s) goes to finance for approval, then to "
+             "the marketplace once they approve. /cancel status %s shows it in full.",
+             it->request_id, it->agreement_id[0] ? it->agreement_id : "?", it->request_id);
+    confirm = json_pack("{s:o, s:o, s:o, s:o}", "title", plain(title, 100),
+                        "text", plain(body, 300), "confirm", plain("Confirm", 30),
+                        "deny", plain("Back", 30));
+    if (sec)
+        json_object_set_new(sec, "accessory", button(SLACK_ACTION_CONFIRM, "Confirm", "primary",
+                                                     it->request_id, confirm));
+    return sec;
+}
+
 static json_t *home_item(const struct slack_home_item *it)
 {
     char state[32], who[USER_ID_MAX + 4], text[256];
@@ -642,6 +661,8 @@ static json_t *home_item(const struct slack_home_item *it)
         snprintf(who, sizeof who, "%s", it->requester[0] ? it->requester : "?");
     snprintf(text, sizeof text, "*%s* · %s\nAgreement %s · requested by %s", it->request_id,
              state, it->agreement_id[0] ? it->agreement_id : "?", who);
+    if (it->state == REQUEST_DRAFT)
+        return home_draft_item(text, it);
     return section(mrkdwn(text, SLACK_SECTION_TEXT_MAX));
 }
 

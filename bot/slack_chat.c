@@ -11,13 +11,18 @@
 #include "bot/log.h"
 
 struct delivery {
+    struct slack_chat *sc;
     chat_cb cb;
     void *ud;
     char method[32];
     int wants_ts;
+    /* A message of a request in its channel: a refusal is told to the requester. */
+    const char *what;            /* "the card", "a thread reply"; NULL: not one */
+    char request_id[REQUEST_ID_MAX];
+    char channel[CHANNEL_ID_MAX];
 };
 
-static int transient(const char *error)
+int slack_error_transient(const char *error)
 {
     return !error || strcmp(error, "ratelimited") == 0 || strcmp(error, "slack_server_error") == 0 ||
            strcmp(error, "invalid_response") == 0 || strcmp(error, "internal_error") == 0 ||
@@ -34,12 +39,16 @@ static void on_delivered(void *ud, int ok, json_t *answer, const char *error)
         ts = json_string_value(json_object_get(answer, "ts"));
     if (!ok)
         log_warn("slack %s failed: %s", d->method, error ? error : "?");
-    d->cb(d->ud, ok ? CHAT_OK : transient(error) ? CHAT_E_RETRY : CHAT_E_FAILED, ts);
+    if (!ok && d->what && slack_error_unreachable(error))
+        slack_dm_notice_once(d->sc, d->request_id, d->channel, error, d->what);
+    d->cb(d->ud, ok ? CHAT_OK : slack_error_transient(error) ? CHAT_E_RETRY : CHAT_E_FAILED, ts);
     free(d);
 }
 
-static int deliver(struct slack_chat *sc, const char *method, json_t *args, int wants_ts,
-                   chat_cb cb, void *ud)
+/* what / request_id / channel: a message the flow depends on (NULL what: not one). */
+static int deliver_for(struct slack_chat *sc, const char *method, json_t *args, int wants_ts,
+                       const char *what, const char *request_id, const char *channel,
+                       chat_cb cb, void *ud)
 {
     struct delivery *d = calloc(1, sizeof(*d));
     if (!d || !args) {
@@ -47,9 +56,13 @@ static int deliver(struct slack_chat *sc, const char *method, json_t *args, int 
         json_decref(args);
         return -1;
     }
+    d->sc = sc;
     d->cb = cb;
     d->ud = ud;
     d->wants_ts = wants_ts;
+    d->what = request_id && *request_id ? what : NULL;
+    snprintf(d->request_id, sizeof(d->request_id), "%s", request_id ? request_id : "");
+    snprintf(d->channel, sizeof(d->channel), "%s", channel ? channel : "");
     snprintf(d->method, sizeof(d->method), "%s", method);
     if (slack_api_call(sc->api, method, SLACK_TOKEN_BOT, args, on_delivered, d) != 0) {
         free(d);
@@ -72,7 +85,8 @@ static json_t *card_message(const char *channel, const struct card *card)
 static int slack_post_card(struct chat *chat, const char *channel, const struct card *card,
                            chat_cb cb, void *ud)
 {
-    return deliver(chat->impl, "chat.postMessage", card_message(channel, card), 1, cb, ud);
+    return deliver_for(chat->impl, "chat.postMessage", card_message(channel, card), 1,
+                       "the card", card->request_id, channel, cb, ud);
 }
 
 static int slack_update_card(struct chat *chat, const char *channel, const char *ts,
@@ -82,7 +96,8 @@ static int slack_update_card(struct chat *chat, const char *channel, const char 
     if (!args)
         return -1;
     json_object_set_new(args, "ts", json_string(ts));
-    return deliver(chat->impl, "chat.update", args, 0, cb, ud);
+    return deliver_for(chat->impl, "chat.update", args, 0, "an update of the card",
+                       card->request_id, channel, cb, ud);
 }
 
 /* Messages carry users' own words (notes, reasons): escaped, so a note cannot ping
@@ -95,12 +110,12 @@ static int slack_reply(struct chat *chat, const char *channel, const char *threa
     char *safe = slack_mrkdwn_escape(text, MESSAGE_TEXT_MAX);
     json_t *args = safe ? json_pack("{s:s, s:s, s:b}", "channel", channel, "text", safe,
                                     "unfurl_links", 0) : NULL;
-    (void)request_id;
     free(safe);
     if (args && thread_ts && *thread_ts)
         json_object_set_new(args, "thread_ts", json_string(thread_ts));
     /* Its ts is kept (store_note_message): a reaction on it counts as on the card. */
-    return deliver(chat->impl, "chat.postMessage", args, 1, cb, ud);
+    return deliver_for(chat->impl, "chat.postMessage", args, 1, "a thread reply", request_id,
+                       channel, cb, ud);
 }
 
 struct captured_done {
@@ -119,41 +134,138 @@ static void captured_done_run(void *arg)
 static int capture(struct slack_chat *sc, const char *text, chat_cb cb, void *ud)
 {
     size_t old = sc->captured ? strlen(sc->captured) : 0, add = strlen(text);
-    char *grown = realloc(sc->captured, old + add + 2);
     struct captured_done *d = malloc(sizeof(*d));
-    if (!grown || !d)
+    if (!d)
         abort();
-    if (old)
-        grown[old++] = '\n';
-    memcpy(grown + old, text, add + 1);
-    sc->captured = grown;
+    if (add) {
+        char *grown = realloc(sc->captured, old + add + 2);
+        if (!grown)
+            abort();
+        if (old)
+            grown[old++] = '\n';
+        memcpy(grown + old, text, add + 1);
+        sc->captured = grown;
+    }
     d->cb = cb;
     d->ud = ud;
     loop_defer(bot_loop(sc->bot), captured_done_run, d);   /* delivered with the ack */
     return 0;
 }
 
+/* The verify prompt of a captured slash command (/cancel list mine): its blocks join
+ * the ack, where Slack shows them reliably. Block Kit takes 50 blocks a message. */
+#define CAPTURED_BLOCKS_MAX 45
+
+static int capture_card(struct slack_chat *sc, const char *text, const struct card *card,
+                        chat_cb cb, void *ud)
+{
+    json_t *blocks = slack_card_blocks(card), *b;
+    char *safe = slack_mrkdwn_escape(text, MESSAGE_TEXT_MAX);
+    size_t i;
+    if (!sc->captured_blocks)
+        sc->captured_blocks = json_array();
+    if (blocks && safe && sc->captured_blocks &&
+        json_array_size(sc->captured_blocks) + json_array_size(blocks) + 1 <= CAPTURED_BLOCKS_MAX) {
+        json_array_append_new(sc->captured_blocks,
+                              json_pack("{s:s, s:{s:s, s:s}}", "type", "section", "text",
+                                        "type", "mrkdwn", "text", safe));
+        json_array_foreach(blocks, i, b)
+            json_array_append(sc->captured_blocks, b);
+        json_decref(blocks);
+        free(safe);
+        return capture(sc, "", cb, ud);      /* done with the ack, like the text */
+    }
+    json_decref(blocks);
+    free(safe);
+    return capture(sc, text, cb, ud);       /* no room: the sentence alone */
+}
+
+struct ephemeral_try {
+    struct slack_chat *sc;
+    chat_cb cb;
+    void *ud;
+    char channel[CHANNEL_ID_MAX];
+    char user[USER_ID_MAX];
+    char *safe_text;
+    json_t *blocks;              /* a copy, for the DM; NULL: text only */
+};
+
+static void ephemeral_try_free(struct ephemeral_try *t)
+{
+    free(t->safe_text);
+    json_decref(t->blocks);
+    free(t);
+}
+
+/* Slack does not show an ephemeral to a user outside the channel, nor post one where
+ * the bot is not: then it goes by DM, saying why, so the verify step is not lost. */
+static void on_ephemeral(void *ud, int ok, json_t *answer, const char *error)
+{
+    struct ephemeral_try *t = ud;
+    (void)answer;
+    if (!ok && slack_error_unreachable(error)) {
+        log_warn("slack chat.postEphemeral to %s in %s refused (%s); sending it by DM",
+                 t->user, t->channel, error);
+        if (slack_dm_instead_of_ephemeral(t->sc, t->channel, t->user, error, t->safe_text,
+                                          t->blocks, t->cb, t->ud) == 0) {
+            t->blocks = NULL;                /* the DM owns them now */
+            ephemeral_try_free(t);
+            return;
+        }
+        t->blocks = NULL;
+    }
+    if (!ok)
+        log_warn("slack chat.postEphemeral failed: %s", error ? error : "?");
+    t->cb(t->ud, ok ? CHAT_OK : slack_error_transient(error) ? CHAT_E_RETRY : CHAT_E_FAILED,
+          NULL);
+    ephemeral_try_free(t);
+}
+
 static int slack_ephemeral(struct chat *chat, const char *channel, const char *user,
                            const char *text, const struct card *card, chat_cb cb, void *ud)
 {
     struct slack_chat *sc = chat->impl;
+    struct ephemeral_try *t;
     char *safe;
     json_t *args;
-    if (sc->capturing && !card && strcmp(user, sc->capture_user) == 0)
-        return capture(sc, text, cb, ud);
+    if (sc->capturing && strcmp(user, sc->capture_user) == 0)
+        return card ? capture_card(sc, text, card, cb, ud) : capture(sc, text, cb, ud);
     safe = slack_mrkdwn_escape(text, MESSAGE_TEXT_MAX);
     args = safe ? json_pack("{s:s, s:s, s:s}", "channel", channel, "user", user,
                             "text", safe) : NULL;
+    if (!(t = calloc(1, sizeof(*t))))
+        abort();
+    t->sc = sc;
+    t->cb = cb;
+    t->ud = ud;
+    snprintf(t->channel, sizeof(t->channel), "%s", channel);
+    snprintf(t->user, sizeof(t->user), "%s", user);
+    t->safe_text = safe;
     if (args && card) {
         json_t *blocks = slack_card_blocks(card), *intro;
         if (blocks && (intro = json_pack("{s:s, s:{s:s, s:s}}", "type", "section", "text",
                                          "type", "mrkdwn", "text", safe)))
             json_array_insert_new(blocks, 0, intro);
-        if (blocks)
+        if (blocks) {
             json_object_set_new(args, "blocks", blocks);
+            t->blocks = json_deep_copy(blocks);
+        }
     }
+    if (!args || slack_api_call(sc->api, "chat.postEphemeral", SLACK_TOKEN_BOT, args,
+                                on_ephemeral, t) != 0) {
+        ephemeral_try_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+static int slack_direct(struct chat *chat, const char *user, const char *text, chat_cb cb,
+                        void *ud)
+{
+    char *safe = slack_mrkdwn_escape(text, MESSAGE_TEXT_MAX);
+    int rc = safe ? slack_dm_send(chat->impl, user, safe, NULL, cb, ud) : -1;
     free(safe);
-    return deliver(chat->impl, "chat.postEphemeral", args, 0, cb, ud);
+    return rc;
 }
 
 static const struct chat_ops slack_chat_ops = {
@@ -164,6 +276,7 @@ static const struct chat_ops slack_chat_ops = {
     .ephemeral = slack_ephemeral,
     .send_file = slack_send_file,
     .user_name = slack_user_name,
+    .direct = slack_direct,
 };
 
 void slack_chat_init(struct slack_chat *sc)

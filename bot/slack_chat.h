@@ -14,6 +14,7 @@
 #include "bot/runtime.h"
 #include "bot/slack_api.h"
 #include "bot/slack_socket.h"
+#include "bot/slack_event.h"
 
 #define SLACK_GROUP_MAX 500
 
@@ -40,6 +41,14 @@ struct slack_chat {
     size_t n_acks, cap_acks;
     const char *fault_envelope;  /* CANCELBOT_FAULT_KILL_AFTER_DEDUP: crash tests */
     struct slack_names *names;   /* users.info answers, kept an hour (slack_files.c) */
+    char bot_user[USER_ID_MAX];  /* from auth.test: "invite @cancelbot" in advice */
+    /* While a slash command is captured, verify prompts (ephemerals with a card) for
+     * its user go into the ack as blocks; NULL when there are none. */
+    json_t *captured_blocks;
+    /* Answers through response_url (the outcome of Confirm / Discard), sent once the
+     * turn's batch is committed, dropped with it otherwise (bot/slack_verify.c). */
+    struct held_response *responses;
+    size_t n_responses, cap_responses;
 };
 
 void slack_chat_init(struct slack_chat *sc);
@@ -52,5 +61,41 @@ void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text,
 size_t slack_chat_flush(struct slack_chat *sc);
 /* Frees what slack_chat_flush did not send (at the end). */
 void slack_chat_free_acks(struct slack_chat *sc);
+/* Publishes the App Home tab of user (bot/slack_envelope.c). */
+void slack_publish_home(struct slack_chat *sc, const char *user);
+
+/* Slack's error is worth trying again later (rate limit, server or transport). */
+int slack_error_transient(const char *error);
+
+/* ---- bot/slack_dm.c: reaching the requester when the channel cannot ---- */
+
+/* not_in_channel, channel_not_found, is_archived, user_not_in_channel. */
+int slack_error_unreachable(const char *error);
+/* One sentence: what Slack's error means and the fix ("invite @cancelbot to #x"). */
+void slack_dm_fix(const struct slack_chat *sc, const char *error, const char *channel,
+                  char *buf, size_t len);
+/* text (mrkdwn, sent as given) and blocks (stolen, may be NULL) to user's DM with the
+ * app: conversations.open, then chat.postMessage. cb may be NULL. 0 when queued. */
+int slack_dm_send(struct slack_chat *sc, const char *user, const char *text, json_t *blocks,
+                  chat_cb cb, void *ud);
+/* An ephemeral that Slack refused with error, sent by DM instead with a line saying
+ * why it came there and the fix. blocks stolen (NULL: the text alone). */
+int slack_dm_instead_of_ephemeral(struct slack_chat *sc, const char *channel, const char *user,
+                                  const char *error, const char *safe_text, json_t *blocks,
+                                  chat_cb cb, void *ud);
+/* Slack refused `what` ("the card") of request_id in channel with error: the requester
+ * is told by DM, with the fix, once per request and error. */
+void slack_dm_notice_once(struct slack_chat *sc, const char *request_id, const char *channel,
+                          const char *error, const char *what);
+
+/* ---- bot/slack_verify.c: the verify step's buttons ---- */
+
+/* A Confirm or Discard click (from the preview, its DM copy, a list or App Home):
+ * applied, and its outcome held for the click's response_url (replacing the preview)
+ * or, without one, sent by DM; App Home is published again. */
+void slack_verify_on_click(struct slack_chat *sc, const struct slack_frame *f,
+                           const char *dedup_key);
+/* After the turn's batch: committed, the held answers leave; else they are dropped. */
+void slack_verify_flush(struct slack_chat *sc, int committed);
 
 #endif

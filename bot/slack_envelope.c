@@ -112,8 +112,18 @@ static json_t *on_slash(struct slack_chat *sc, const struct slack_frame *f)
     sc->capturing = 0;
     if (sc->captured && (safe = slack_mrkdwn_escape(sc->captured, 3000))) {
         payload = json_pack("{s:s, s:s}", "response_type", "ephemeral", "text", safe);
+        /* With verify prompts (drafts in /cancel list mine) the text leads the blocks:
+         * a message with blocks shows them, not its text. */
+        if (payload && sc->captured_blocks) {
+            json_array_insert_new(sc->captured_blocks, 0,
+                                  json_pack("{s:s, s:{s:s, s:s}}", "type", "section", "text",
+                                            "type", "mrkdwn", "text", safe));
+            json_object_set(payload, "blocks", sc->captured_blocks);
+        }
         free(safe);
     }
+    json_decref(sc->captured_blocks);
+    sc->captured_blocks = NULL;
     free(sc->captured);
     sc->captured = NULL;
     return payload;
@@ -121,7 +131,7 @@ static json_t *on_slash(struct slack_chat *sc, const struct slack_frame *f)
 
 static void on_block_action(struct slack_chat *sc, const struct slack_frame *f)
 {
-    char key[MSG_TS_MAX + SLACK_NAME_MAX + USER_ID_MAX + 8];
+    char key[SLACK_ID_MAX + MSG_TS_MAX + REQUEST_ID_MAX + SLACK_NAME_MAX + USER_ID_MAX + 8];
     const char *action = f->action.action_id;
     if (strcmp(action, SLACK_ACTION_REJECT) == 0) {
         /* A rejection needs a reason: ask for it in a form. */
@@ -132,7 +142,16 @@ static void on_block_action(struct slack_chat *sc, const struct slack_frame *f)
     if (strcmp(action, SLACK_ACTION_APPROVE) && strcmp(action, SLACK_ACTION_CONFIRM) &&
         strcmp(action, SLACK_ACTION_DISCARD))
         return;                 /* links and selects of ours need no action */
-    snprintf(key, sizeof(key), "act:%s:%s:%s", f->action.message_ts, action, f->action.user_id);
+    if (f->action.message_ts[0])
+        snprintf(key, sizeof(key), "act:%s:%s:%s", f->action.message_ts, action,
+                 f->action.user_id);
+    else                        /* App Home: one view holds every draft's button */
+        snprintf(key, sizeof(key), "act:%s:%.*s:%s:%s", f->action.view_id, REQUEST_ID_MAX,
+                 f->action.value, action, f->action.user_id);
+    if (strcmp(action, SLACK_ACTION_APPROVE) != 0) {
+        slack_verify_on_click(sc, f, key);
+        return;
+    }
     bot_on_button(sc->bot, f->action.user_id, f->action.channel_id, f->action.value, action,
                   "", key);
 }
@@ -206,7 +225,7 @@ static int collect_home(void *ud, const struct request *rq)
     return 0;
 }
 
-static void publish_home(struct slack_chat *sc, const char *user)
+void slack_publish_home(struct slack_chat *sc, const char *user)
 {
     struct slack_home_item *mine = calloc(HOME_MAX, sizeof(*mine));
     struct slack_home_item *waiting = calloc(HOME_MAX, sizeof(*waiting));
@@ -277,7 +296,7 @@ static void on_event(struct slack_chat *sc, const struct slack_frame *f)
         return;                 /* the same event in a new envelope */
     if (strcmp(f->event.type, "app_home_opened") == 0) {
         if (strcmp(f->event.tab, "home") == 0)
-            publish_home(sc, f->event.user);
+            slack_publish_home(sc, f->event.user);
         return;
     }
     if (!added && strcmp(f->event.type, "reaction_removed") != 0)
@@ -350,6 +369,7 @@ void slack_chat_free_acks(struct slack_chat *sc)
     free(sc->acks);
     sc->acks = NULL;
     sc->n_acks = sc->cap_acks = 0;
+    slack_verify_flush(sc, 0);
 }
 
 size_t slack_chat_flush(struct slack_chat *sc)
@@ -368,9 +388,11 @@ size_t slack_chat_flush(struct slack_chat *sc)
             for (size_t i = 0; i < sc->n_acks; i++)
                 free(sc->acks[i].frame);
             sc->n_acks = 0;
+            slack_verify_flush(sc, 0);
             return 0;
         }
     }
+    slack_verify_flush(sc, 1);
     now = monotonic_us();
     for (size_t i = 0; i < sc->n_acks; i++) {
         struct held_ack *a = &sc->acks[i];

@@ -151,6 +151,9 @@ static void on_auth(void *ud, int ok, json_t *answer, const char *error)
      * in poll until its next timer (up to a second): wake it, start-up goes on. */
     lws_cancel_service(rt->ctx);
     if (ok)
+        snprintf(rt->sc.bot_user, sizeof(rt->sc.bot_user), "%s",
+                 str_or(json_string_value(json_object_get(answer, "user_id"))));
+    if (ok)
         log_info("slack: signed in as %s (%s) in team %s",
                  str_or(json_string_value(json_object_get(answer, "user"))),
                  str_or(json_string_value(json_object_get(answer, "user_id"))),

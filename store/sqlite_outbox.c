@@ -33,7 +33,7 @@ int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, i
         "  AND ((p.lease_owner IS NOT NULL AND p.lease_until_ms > ?1)"
         "       OR (p.due_ms <= ?1 AND p.id < o.id)))"
         " AND (o.kind NOT IN ('post_card', 'update_card', 'reply', 'ephemeral',"
-        "  'confirm_prompt') OR ?3 = ''"
+        "  'confirm_prompt', 'direct_message') OR ?3 = ''"
         "  OR (SELECT chat FROM requests r WHERE r.id = o.request_id) IN ('', ?3))"
         " ORDER BY due_ms, id LIMIT ?2";
     struct stored_effect *got = NULL;

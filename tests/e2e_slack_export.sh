@@ -37,7 +37,7 @@ expect_log 1 'Preparing your export' "the exporter's ack"
 expect_log 1 '"method":"files.getUploadURLExternal"'
 expect_log 1 '"filename":"cancelbot-export-'
 expect_log 1 '"kind":"upload"'
-expect_log 1 '"channel_id":"D0FIN1"' "shared in the exporter's DM"
+expect_log 1 '"channel_id":"DU0FIN1"' "shared in the exporter's DM"
 
 # The file: one, of the announced length, RFC 4180 line ends, a row per entitlement.
 CSV=$(ls "$FILES"/* 2>/dev/null)

@@ -21,7 +21,18 @@
  *   hang                       stop reading every websocket: pings go unanswered
  *   fail METHOD|* N STATUS [RETRY_AFTER]   the next N calls answer STATUS
  *   error METHOD|* N ERROR     the next N calls answer 200 {"ok":false,"error":ERROR}
+ *   refuse METHOD CHANNEL ERROR  from now on, every METHOD call naming "channel":CHANNEL
+ *                              answers {"ok":false,"error":ERROR}, as Slack does for a
+ *                              channel the bot (not_in_channel) or the user
+ *                              (user_not_in_channel, chat.postEphemeral) is not in
  *   sleep MS | quit            quit closes websockets (close 1000) and exits 0
+ *
+ * Response URLs: slash-command and block_actions payloads (but those from a view: App
+ * Home, modals) sent with no "response_url" (or "") get http://127.0.0.1:PORT/hooks/N, pointing here. A POST there is answered
+ * as Slack does (200 "ok"; 404 "used_url" after 5 uses; 400 "invalid_payload" for a
+ * body that is not a JSON object with text or blocks), logged as kind "response_url"
+ * (path, authorization: whether any was sent, body) and can be waited for with
+ * `wait api response_url TEXT`. conversations.open answers a DM id "D" + the user.
  *
  * Log: one JSON object a line, each with "t_ms" (since start) and "kind": api (method,
  * token_prefix, status, content_type, body, ok, error), http (404), connect, close
@@ -94,7 +105,8 @@ struct conn {                     /* one Socket Mode connection; lives until exi
 
 struct api_call { char *method, *body_text; int consumed; };
 struct envelope { char *id; long long sent_us; int acks, acks_waited, acks_since_send; };
-struct fault { char *method, *error; long left, status, retry_after; };
+struct fault { char *method, *error, *channel; long left, status, retry_after; };
+struct hook { long uses; };       /* a response_url handed out: /hooks/<index + 1> */
 
 struct fake {
     struct lws_context *ctx;
@@ -108,6 +120,7 @@ struct fake {
     struct envelope *envs; size_t n_envs, envs_cap;
     struct fault *faults; size_t n_faults, faults_cap;
     char **reactions; size_t n_reactions, reactions_cap;
+    struct hook *hooks; size_t n_hooks, hooks_cap;
     unsigned char *tickets; size_t n_tickets, tickets_cap;   /* 1 once redeemed */
     long ts_seq, view_seq, acks;
     int hellos, hellos_waited, closes, closes_waited;
@@ -301,6 +314,14 @@ static int parse_step(char *line, const char *script_dir, struct step *st)
         st->kind = ST_FAIL;
         st->arg = xstrdup(a1);
         st->retry_after = a4 ? st->retry_after : -1;
+    } else if (!strcmp(cmd, "refuse") && a3 && !a4) {
+        st->kind = ST_FAIL;       /* every call of METHOD to CHANNEL, from now on */
+        st->arg = xstrdup(a1);
+        st->match = xstrdup(a2);
+        st->error = xstrdup(a3);
+        st->count = 1000000000L;
+        st->status = 200;
+        st->retry_after = -1;
     } else if (!strcmp(cmd, "error") && a3 && !a4 &&
                !parse_long(a2, 1, 1000000, &st->count)) {
         st->kind = ST_FAIL;       /* HTTP 200 {"ok":false,"error":ERROR} */
@@ -386,15 +407,45 @@ static struct envelope *envelope_find(struct fake *f, const char *id)
     return NULL;
 }
 
+/* Slash commands and block_actions carry a response_url; one left out (or "") by the
+ * script is handed out here, pointing at this fake. Returns a new frame text or NULL
+ * when the frame is left as written. */
+static char *with_response_url(struct fake *f, const char *text)
+{
+    json_t *j = json_loads(text, 0, NULL), *payload = json_object_get(j, "payload");
+    const char *type = json_string_value(json_object_get(j, "type"));
+    const char *ptype = json_string_value(json_object_get(payload, "type"));
+    const char *have = json_string_value(json_object_get(payload, "response_url"));
+    const char *container = json_string_value(json_object_get(json_object_get(payload,
+                                                                              "container"),
+                                                               "type"));
+    char url[96], *out = NULL;
+    if (json_is_object(payload) && type && (!have || !*have) &&
+        (!strcmp(type, "slash_commands") ||
+         (!strcmp(type, "interactive") && ptype && !strcmp(ptype, "block_actions") &&
+          !(container && !strcmp(container, "view"))))) {   /* Home, modals: none */
+        GROW(f->hooks, f->hooks_cap, f->n_hooks + 1);
+        f->hooks[f->n_hooks++].uses = 0;
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/hooks/%zu", f->port, f->n_hooks);
+        json_object_set_new(payload, "response_url", json_string(url));
+        out = json_dumps(j, JSON_COMPACT);
+    }
+    json_decref(j);
+    return out;
+}
+
 static enum step_rc step_send(struct fake *f, const struct step *st, const char *text)
 {
     struct conn *c = newest_conn(f);
+    char *filled;
     if (!c) {
         fprintf(stderr, "fake_slack: script line %d: no open connection for: %s\n",
                 st->line, st->text);
         return STEP_FAILED;
     }
-    conn_queue(c, text, 0);
+    filled = with_response_url(f, text);
+    conn_queue(c, filled ? filled : text, 0);
+    free(filled);
     return STEP_DONE;
 }
 
@@ -467,6 +518,7 @@ static enum step_rc step_exec(struct fake *f, const struct step *st)
         ft = &f->faults[f->n_faults++];
         ft->method = xstrdup(st->arg);
         ft->error = st->error ? xstrdup(st->error) : NULL;
+        ft->channel = st->match ? xstrdup(st->match) : NULL;
         ft->left = st->count;
         ft->status = st->status;
         ft->retry_after = st->retry_after;
@@ -695,7 +747,7 @@ static json_t *api_method(struct fake *f, const char *method, json_t *body)
             return api_error("users_list_not_supplied");
         if (!strchr("UW", users[0]) || strchr(users, ','))
             return api_error("user_not_found");
-        snprintf(id, sizeof id, "D%.30s", users + 1);
+        snprintf(id, sizeof id, "D%.30s", users);
         return json_pack("{s:b, s:{s:s, s:b}}", "ok", 1, "channel", "id", id, "is_im", 1);
     }
     if (!strcmp(method, "files.getUploadURLExternal"))
@@ -715,7 +767,9 @@ static json_t *api_answer(struct fake *f, const char *method, const char *token,
         known |= !strcmp(api_methods[i], method);
     for (size_t i = 0; i < f->n_faults; i++) {
         struct fault *ft = &f->faults[i];
-        if (ft->left > 0 && (!strcmp(ft->method, "*") || !strcmp(ft->method, method))) {
+        if (ft->left > 0 && (!strcmp(ft->method, "*") || !strcmp(ft->method, method)) &&
+            (!ft->channel || (body && arg_str(body, "channel") &&
+                              !strcmp(arg_str(body, "channel"), ft->channel)))) {
             ft->left--;
             *status = (int)ft->status;
             *retry_after = ft->retry_after;
@@ -856,6 +910,47 @@ static int http_upload(struct fake *f, struct lws *wsi, struct sess *s)
     return http_respond_text(f, wsi, s, status, "text/plain", text, -1);
 }
 
+/* POST /hooks/N: a response_url handed out by with_response_url. Slack takes a JSON
+ * message (text and/or blocks; replace_original, delete_original, response_type) up
+ * to 5 times and answers "ok". Recorded as a call of "response_url". */
+static int hook_handle(struct fake *f, struct lws *wsi, struct sess *s)
+{
+    long n = 0;
+    json_t *body = NULL, *entry;
+    const char *answer = "ok";
+    char *body_text;
+    int status = 200, rc;
+    if (!s->too_big && s->body_len)
+        body = json_loadb(s->body, s->body_len, 0, NULL);
+    if (parse_long(s->path + 7, 1, (long)f->n_hooks, &n)) {
+        status = 404;
+        answer = "no_such_url";
+    } else if (++f->hooks[n - 1].uses > 5) {
+        status = 404;
+        answer = "used_url";
+    } else if (!json_is_object(body) ||
+               (!json_object_get(body, "text") && !json_object_get(body, "blocks") &&
+                !json_is_true(json_object_get(body, "delete_original")))) {
+        status = 400;
+        answer = "invalid_payload";
+    }
+    entry = json_pack("{s:s, s:s, s:b, s:i, s:s}", "method", "response_url", "path", s->path,
+                      "authorization", s->auth[0] != '\0', "status", status, "answer", answer);
+    json_object_set_new(entry, "body", json_is_object(body) ? json_incref(body)
+                        : json_text(s->body ? s->body : "", s->body_len));
+    body_text = json_is_object(body) ? json_dumps(body, JSON_COMPACT) : NULL;
+    GROW(f->calls, f->calls_cap, f->n_calls + 1);
+    f->calls[f->n_calls].method = xstrdup("response_url");
+    f->calls[f->n_calls].body_text = xstrdup(body_text ? body_text : "");
+    f->calls[f->n_calls++].consumed = 0;
+    log_event(f, "response_url", entry);
+    free(body_text);
+    json_decref(body);
+    rc = http_respond_text(f, wsi, s, status, "text/plain; charset=utf-8", answer, -1);
+    script_kick(f);
+    return rc;
+}
+
 /* The whole request is in: answer it, log it, then let the script see it. */
 static int http_handle(struct fake *f, struct lws *wsi, struct sess *s)
 {
@@ -867,6 +962,8 @@ static int http_handle(struct fake *f, struct lws *wsi, struct sess *s)
     size_t plen;
     if (!strncmp(s->path, FAKE_UPLOAD_PREFIX, strlen(FAKE_UPLOAD_PREFIX)))
         return http_upload(f, wsi, s);
+    if (!strncmp(s->path, "/hooks/", 7))
+        return hook_handle(f, wsi, s);
     if (strncmp(s->path, "/api/", 5) || !*method ||
         method[strspn(method, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._")]) {
         log_event(f, "http", json_pack("{s:o, s:i}", "path", json_text(s->path, strlen(s->path)),
@@ -1252,6 +1349,7 @@ static void fake_free(struct fake *f)
     for (size_t i = 0; i < f->n_faults; i++) {
         free(f->faults[i].method);
         free(f->faults[i].error);
+        free(f->faults[i].channel);
     }
     for (size_t i = 0; i < f->n_reactions; i++)
         free(f->reactions[i]);
@@ -1261,6 +1359,7 @@ static void fake_free(struct fake *f)
     free(f->envs);
     free(f->faults);
     free(f->reactions);
+    free(f->hooks);
     free(f->tickets);
     fake_files_free(f->files);
 }

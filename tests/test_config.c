@@ -587,7 +587,7 @@ static void test_report_prints_path_colon_text_lines(void)
                    "$.x: unknown field; accepted: channels, requesters, approvers, "
                    "exporters, approvals_required, second_approval_above, reactions, reminders_hours, "
                    "poll_interval_seconds, approval_expiry_hours, approval_reminder_hours, "
-                   "dedup_ttl_minutes, done_effects_retention_days, aws, azure, providers\n");
+                   "draft_expiry_minutes, dedup_ttl_minutes, done_effects_retention_days, aws, azure, providers\n");
 }
 
 static void test_file_loading_and_read_errors(void)

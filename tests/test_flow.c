@@ -888,10 +888,64 @@ static void test_format_money_and_time(void)
     CHECK(format_parse_date("1970-01-01") == 0);
 }
 
+static void test_create_starts_the_draft_expiry_timer(void)
+{
+    struct request d = fixture_draft(MARKET_AWS, REQUEST_CANCEL), rq;
+    struct request_event ev = event(EV_CREATE, "U0ALICE", NULL);
+    struct effect_list fx;
+    struct refusal why;
+    struct policy never = pol;
+    ev.draft = &d;
+    CHECK(request_transition(NULL, &ev, &pol, T0, &rq, &fx, &why) == REQUEST_APPLIED);
+    CHECK(count(&fx, EFFECT_TIMER) == 1);
+    CHECK(find(&fx, EFFECT_TIMER, 0)->timer == TIMER_DRAFT_EXPIRY);
+    CHECK(find(&fx, EFFECT_TIMER, 0)->due_ms == T0 + pol.draft_expiry_ms);
+    never.draft_expiry_ms = 0;
+    CHECK(request_transition(NULL, &ev, &never, T0, &rq, &fx, &why) == REQUEST_APPLIED);
+    CHECK(count(&fx, EFFECT_TIMER) == 0);
+}
+
+static void test_draft_expiry_discards_an_unconfirmed_draft_and_tells_the_requester(void)
+{
+    struct request rq = created(MARKET_AWS, REQUEST_CANCEL);
+    struct request_event ev = event(EV_TIMER, "timer", NULL);
+    struct effect_list fx;
+    struct refusal why;
+    ev.timer = TIMER_DRAFT_EXPIRY;
+    CHECK(step(&rq, ev, T0 + DAY, &fx, &why) == REQUEST_APPLIED);
+    CHECK(rq.state == REQUEST_DISCARDED);
+    CHECK(rq.closed_ms == T0 + DAY);
+    CHECK_CONTAINS(rq.decision_note, "Not confirmed within 24 hours");
+    CHECK(fx.len == 1 && count(&fx, EFFECT_DIRECT_MESSAGE) == 1);
+    CHECK_STR(find(&fx, EFFECT_DIRECT_MESSAGE, 0)->user, "U0ALICE");
+    CHECK_CONTAINS(find(&fx, EFFECT_DIRECT_MESSAGE, 0)->text,
+                   "CR-1 was not confirmed within 24 hours, so I discarded it.");
+    CHECK(step(&rq, event(EV_CONFIRM, "U0ALICE", NULL), T0 + DAY, &fx, &why) == REQUEST_REFUSED);
+    CHECK_CONTAINS(why.text, "already discarded");
+}
+
+static void test_draft_expiry_after_confirm_or_discard_is_ignored(void)
+{
+    struct request rq = awaiting(MARKET_AWS, REQUEST_CANCEL), dropped = created(MARKET_AWS,
+                                                                               REQUEST_CANCEL);
+    struct request_event ev = event(EV_TIMER, "timer", NULL);
+    struct effect_list fx;
+    struct refusal why;
+    ev.timer = TIMER_DRAFT_EXPIRY;
+    CHECK(step(&rq, ev, T0 + DAY, &fx, &why) == REQUEST_IGNORED);
+    CHECK(rq.state == REQUEST_AWAITING_APPROVAL);
+    step(&dropped, event(EV_DISCARD, "U0ALICE", NULL), T0 + 1000, &fx, &why);
+    CHECK(step(&dropped, ev, T0 + DAY, &fx, &why) == REQUEST_IGNORED);
+    CHECK(dropped.closed_ms == T0 + 1000);
+}
+
 int main(void)
 {
     policy_init_default(&pol);
     RUN(test_create_makes_a_draft_and_asks_the_requester_to_verify);
+    RUN(test_create_starts_the_draft_expiry_timer);
+    RUN(test_draft_expiry_discards_an_unconfirmed_draft_and_tells_the_requester);
+    RUN(test_draft_expiry_after_confirm_or_discard_is_ignored);
     RUN(test_create_refused_for_an_inactive_agreement);
     RUN(test_create_refused_for_a_user_not_allowed_to_request);
     RUN(test_create_refused_outside_the_request_channels);
