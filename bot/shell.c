@@ -22,7 +22,31 @@ struct shell {
     FILE *out;
     char user[USER_ID_MAX];
     char channel[CHANNEL_ID_MAX];
+    /* While the clock jumps, what the bot says is headed by the time it happened,
+     * after the line that says where the clock goes (printed once the jump has
+     * stored it, so a failed jump does not claim to have moved). */
+    int jumping;
+    char stamp[40];
+    char jump_header[120];
 };
+
+/* During a clock jump, a line with the (moved) time before the first message of each
+ * minute on the way, so that a week skipped reads as a week that passed. */
+static void print_stamp(struct shell *sh)
+{
+    char when[40];
+    if (!sh->jumping)
+        return;
+    if (sh->jump_header[0]) {
+        fputs(sh->jump_header, sh->out);
+        sh->jump_header[0] = '\0';
+    }
+    format_time(when, sizeof(when), bot_now_ms(sh->bot));
+    if (strcmp(when, sh->stamp) == 0)
+        return;
+    fprintf(sh->out, "(%s)\n", when);
+    request_copy_str(sh->stamp, sizeof(sh->stamp), when);
+}
 
 /* Slack's <@U123> and <!subteam^S123> read as @U123 in a terminal. */
 static void print_mrkdwn(FILE *out, const char *text)
@@ -104,6 +128,7 @@ static int shell_post_card(struct chat *chat, const char *channel, const struct 
 {
     struct shell *sh = chat->impl;
     char ts[MSG_TS_MAX];
+    print_stamp(sh);
     fprintf(sh->out, "[#%s] cancelbot posted card %s:\n", channel, card->request_id);
     print_card(sh->out, card);
     snprintf(ts, sizeof(ts), "card-%s", card->request_id);
@@ -114,6 +139,7 @@ static int shell_update_card(struct chat *chat, const char *channel, const char 
                              const struct card *card, chat_cb cb, void *ud)
 {
     struct shell *sh = chat->impl;
+    print_stamp(sh);
     (void)ts;
     fprintf(sh->out, "[#%s] cancelbot updated card %s:\n", channel, card->request_id);
     print_card(sh->out, card);
@@ -124,6 +150,7 @@ static int shell_reply(struct chat *chat, const char *channel, const char *threa
                        const char *request_id, const char *text, chat_cb cb, void *ud)
 {
     struct shell *sh = chat->impl;
+    print_stamp(sh);
     (void)channel;
     (void)thread_ts;
     fprintf(sh->out, "  [thread %s] cancelbot: ", request_id);
@@ -136,6 +163,7 @@ static int shell_ephemeral(struct chat *chat, const char *channel, const char *u
                            const char *text, const struct card *card, chat_cb cb, void *ud)
 {
     struct shell *sh = chat->impl;
+    print_stamp(sh);
     (void)channel;
     fprintf(sh->out, "[only visible to %s] ", user);
     print_mrkdwn(sh->out, text);
@@ -160,7 +188,8 @@ static const char shell_help[] =
     "  click CR-1 confirm|discard|approve|reject [note=\"...\"]   press a button on a card\n"
     "  react CR-1 white_check_mark|x [remove]    add or remove a reaction on the card\n"
     "  buyer accept|reject CR-1                  play the buyer at the simulated marketplace\n"
-    "  clock +7d | +2h | +10m | +30s             move the clock; due timers fire\n"
+    "  clock +7d | +2h | +10m | +30s             move the clock forward: what falls due on the\n"
+    "                                            way happens in order (one message per reminder)\n"
     "  wait +2s                                  listen for marketplace events (real time)\n"
     "  show CR-1                                 the card and its history\n"
     "  market CR-1                               what the simulated marketplace holds for it\n"
@@ -297,6 +326,16 @@ static void shell_buyer(struct shell *sh, const char *answer, const char *id)
     free(rq);
 }
 
+/* The reminders a clock jump recorded without posting them again. */
+static void print_repeats(void *ud, const char *request_id, enum request_timer t, int repeats)
+{
+    struct shell *sh = ud;
+    fprintf(sh->out, "(%s: the %s fell due %d more time%s on the way; each is in its "
+            "history (show %s), not repeated here)\n", request_id,
+            t == TIMER_APPROVAL_REMINDER ? "reminder to finance" : "reminder", repeats,
+            repeats == 1 ? "" : "s", request_id);
+}
+
 static void shell_line(struct shell *sh, char *line)
 {
     char *cursor = line, *word = next_word(&cursor), *id, *arg;
@@ -355,12 +394,19 @@ static void shell_line(struct shell *sh, char *line)
             fprintf(sh->out, "clock: give how far to move forward: +7d, +2h, +10m or +30s.\n");
             return;
         }
+        format_time(when, sizeof(when), bot_now_ms(sh->bot) + delta);
+        snprintf(sh->jump_header, sizeof(sh->jump_header), "(clock moved %s: it is now %s)\n",
+                 arg, when);
+        sh->jumping = 1;
+        sh->stamp[0] = '\0';
         if (bot_advance_clock(sh->bot, delta) != 0) {
-            fprintf(sh->out, "clock: could not store the new time.\n");
-            return;
+            fprintf(sh->out, "clock: could not store the new time; the clock did not move.\n");
+        } else {
+            fputs(sh->jump_header, sh->out);      /* when nothing fell due on the way */
+            bot_jump_repeats(sh->bot, print_repeats, sh);
         }
-        format_time(when, sizeof(when), bot_now_ms(sh->bot));
-        fprintf(sh->out, "(clock moved %s: it is now %s)\n", arg, when);
+        sh->jump_header[0] = '\0';
+        sh->jumping = 0;
     } else if (strcmp(word, "wait") == 0) {
         if (!(arg = next_word(&cursor)) || parse_duration(arg, &delta) != 0 || delta > 60000) {
             fprintf(sh->out, "wait: give how long to listen for marketplace events, up to a "

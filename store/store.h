@@ -142,6 +142,9 @@ int store_release_leases_of(struct store *s, const char *owner, int64_t now_ms);
  * from an index; STORE_E_NOT_FOUND when none. It may be in the past while an effect
  * waits for one of its request that is under way. */
 int store_next_due(struct store *s, int64_t *due_ms);
+/* The same, among effects due strictly after after_ms (the shell's clock jump steps
+ * from one due time to the next, past effects it cannot run itself). */
+int store_next_due_after(struct store *s, int64_t after_ms, int64_t *due_ms);
 /* Pending effects of a request (e.g. to count timers in tests). */
 int store_count_pending(struct store *s, const char *request_id, enum effect_kind kind, int *n);
 
