@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "bot/shell.h"
+#include "bot/shell_input.h"
 #include "bot/runtime.h"
 #include "bot/http_curl.h"
 #include "bot/log.h"
@@ -193,7 +193,9 @@ static const char shell_help[] =
     "  wait +2s                                  listen for marketplace events (real time)\n"
     "  show CR-1                                 the card and its history\n"
     "  market CR-1                               what the simulated marketplace holds for it\n"
-    "  help | quit\n";
+    "  help | quit\n"
+    "On a terminal, lines can be edited; up and down arrows recall earlier ones, Ctrl-R\n"
+    "searches them.\n";
 
 static char *next_word(char **cursor)
 {
@@ -437,8 +439,9 @@ int shell_run(const struct shell_options *opt)
     struct shell sh;
     struct bot_options bo;
     struct http_curl *http;
-    char err[512], *line = malloc(LINE_MAX_LEN);
-    int interactive = isatty(fileno(opt->in)), status = 0;
+    struct shell_input *input;
+    char err[512], prompt[USER_ID_MAX + 4], *line = malloc(LINE_MAX_LEN);
+    int interactive, status = 0;
     if (!line)
         abort();
     memset(&sh, 0, sizeof(sh));
@@ -463,6 +466,8 @@ int shell_run(const struct shell_options *opt)
         free(line);
         return 1;
     }
+    input = shell_input_new(opt->in, sh.out);
+    interactive = shell_input_interactive(input);
     fprintf(sh.out, "cancelbot shell: you are %s in #%s; database %s; marketplace %s/%s.\n"
             "Type help, or try: /cancel aws agmt-1a2b3c4d5e6f7g8h9i0j reason=replacing-agreement "
             "note=\"Replacing with private offer offer-9x8y\"\n",
@@ -470,23 +475,16 @@ int shell_run(const struct shell_options *opt)
             opt->policy->provider_azure);
     bot_run_until_idle(sh.bot);     /* effects left by an earlier run */
     for (;;) {
-        size_t n;
-        if (interactive) {
-            fprintf(sh.out, "%s> ", sh.user);
-            fflush(sh.out);
-        }
-        if (!fgets(line, LINE_MAX_LEN, opt->in))
+        enum shell_input_rc rc;
+        snprintf(prompt, sizeof(prompt), "%s> ", sh.user);
+        rc = shell_input_read(input, prompt, line, LINE_MAX_LEN);
+        if (rc == SHELL_INPUT_END)
             break;
-        n = strlen(line);
-        if (n == LINE_MAX_LEN - 1 && line[n - 1] != '\n') {
-            int c;
-            while ((c = fgetc(opt->in)) != EOF && c != '\n')
-                ;
+        if (rc == SHELL_INPUT_TOO_LONG) {
             fprintf(sh.out, "That line is too long (over %d characters); nothing was done.\n",
                     LINE_MAX_LEN - 2);
             continue;
         }
-        line[strcspn(line, "\r\n")] = '\0';
         if (!interactive && line[0] && line[0] != '#')
             fprintf(sh.out, "%s> %s\n", sh.user, line);
         if (strcmp(line, "quit") == 0 || strcmp(line, "exit") == 0)
@@ -497,6 +495,7 @@ int shell_run(const struct shell_options *opt)
     }
     bot_run_until_idle(sh.bot);  /* answers that landed while the last line was read */
     fflush(sh.out);
+    shell_input_free(input);
     http_curl_free(http);        /* unanswered calls end now; bot_close lands them */
     bot_close(sh.bot);
     free(line);
