@@ -29,6 +29,9 @@ struct store;
 /* path: a SQLite file (created if missing, WAL mode, migrated to the current schema).
  * Each open store is one lease owner ("host:pid:nonce", see store_owner). */
 int store_open(const char *path, struct store **out);
+/* The same for a file that must exist already (commands that read the record):
+ * STORE_E_NOT_FOUND, and no file created, when there is none at path. */
+int store_open_existing(const char *path, struct store **out);
 void store_close(struct store *s);
 const char *store_last_error(const struct store *s);   /* never contains secrets */
 #define STORE_OWNER_MAX 128
