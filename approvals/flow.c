@@ -749,6 +749,8 @@ static int on_timer(const struct request *in, const struct request_event *ev,
             in->market != MARKET_AWS)
             return REQUEST_IGNORED;
         out->reminders_sent = in->reminders_sent + 1;
+        if (ev->repeat_in_jump)
+            return REQUEST_APPLIED;
         format_time(when, sizeof(when), in->buyer_deadline_ms);
         effect_list_push_text(fx, EFFECT_REPLY, NULL,
                               "Reminder <@%s>: the buyer has not yet answered cancellation "
@@ -760,11 +762,13 @@ static int on_timer(const struct request *in, const struct request_event *ev,
         char approvers[400];
         if (in->state != REQUEST_AWAITING_APPROVAL)
             return REQUEST_IGNORED;
-        approver_mentions(pol, approvers, sizeof(approvers));
-        effect_list_push_text(fx, EFFECT_REPLY, NULL,
-                              "Reminder for finance (%s): %s is still waiting for approval "
-                              "(%d of %d).",
-                              approvers, in->id, in->n_approvals, in->approvals_needed);
+        if (!ev->repeat_in_jump) {
+            approver_mentions(pol, approvers, sizeof(approvers));
+            effect_list_push_text(fx, EFFECT_REPLY, NULL,
+                                  "Reminder for finance (%s): %s is still waiting for approval "
+                                  "(%d of %d).",
+                                  approvers, in->id, in->n_approvals, in->approvals_needed);
+        }
         if (pol->approval_reminder_ms > 0 &&
             (pol->approval_expiry_ms == 0 ||
              now_ms + pol->approval_reminder_ms < in->confirmed_ms + pol->approval_expiry_ms))

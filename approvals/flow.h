@@ -52,6 +52,10 @@ struct request_event {
     enum market_status status;        /* EV_STATUS */
     char status_raw[32];              /* EV_STATUS: as the marketplace spells it */
     enum request_timer timer;         /* EV_TIMER */
+    /* EV_TIMER, reminders only: the same reminder was already posted for this request
+     * while the clock jumped over this one (the shell's `clock +7d` over a repeating
+     * reminder): record it, do not post it again. */
+    int repeat_in_jump;
     int item;                         /* provider answers: 1-based request item; 0: whole */
 };
 

@@ -31,11 +31,74 @@ static const char usage_text[] =
     "  export        write the record of every request\n"
     "                [--format csv|json] [--since YYYY-MM-DD] [--db FILE] [--output FILE]\n"
     "  version       print the version\n"
-    "  help          this text\n"
+    "  help          this text; help COMMAND (or COMMAND --help) explains one command\n"
     "\n"
     "environment: CANCELBOT_CONFIG (policy file), CANCELBOT_DB (SQLite file, default\n"
     "./cancelbot.db), CANCELBOT_LOG_LEVEL (error|warn|info|debug), SLACK_APP_TOKEN,\n"
     "SLACK_BOT_TOKEN, SLACK_API_URL, CANCELBOT_SLACK_CONNECTIONS (1-10). See README.md.\n";
+
+/* Each command's own usage, for `cancelbot <command> --help` and `cancelbot help
+ * <command>`. */
+static const char run_usage[] =
+    "usage: cancelbot run [--config FILE] [--db FILE] [--seed FILE]\n"
+    "\n"
+    "Connects to Slack (Socket Mode) when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set;\n"
+    "otherwise starts the terminal shell on the simulated marketplace.\n"
+    "\n"
+    "  --config FILE   the policy file (default: CANCELBOT_CONFIG, else ./cancelbot.json,\n"
+    "                  else the built-in demo policy)\n"
+    "  --db FILE       the SQLite record (default: CANCELBOT_DB, else ./cancelbot.db);\n"
+    "                  created when it does not exist\n"
+    "  --seed FILE     agreements of the simulated marketplace (default: the demo ones)\n"
+    "  -h, --help      this text\n";
+
+static const char shell_usage[] =
+    "usage: cancelbot shell [--as USER] [--config FILE] [--db FILE] [--seed FILE]\n"
+    "\n"
+    "The terminal stand-in for a Slack channel: type what you would type in Slack, plus\n"
+    "click, react, buyer, clock, show, market (type help inside). On a terminal, lines\n"
+    "can be edited and the up arrow recalls earlier ones.\n"
+    "\n"
+    "  --as USER       start as this Slack user id (default: U0ALICE)\n"
+    "  --config FILE   the policy file (default: CANCELBOT_CONFIG, else ./cancelbot.json,\n"
+    "                  else the built-in demo policy)\n"
+    "  --db FILE       the SQLite record (default: CANCELBOT_DB, else ./cancelbot.db);\n"
+    "                  created when it does not exist\n"
+    "  --seed FILE     agreements of the simulated marketplace (default: the demo ones)\n"
+    "  -h, --help      this text\n";
+
+static const char check_config_usage[] =
+    "usage: cancelbot check-config [--config FILE]\n"
+    "\n"
+    "Validates the policy file and names every problem with what is accepted.\n"
+    "Exit status 0 when it is valid (or there is none), 1 when it is not.\n"
+    "\n"
+    "  --config FILE   the policy file (default: CANCELBOT_CONFIG, else ./cancelbot.json)\n"
+    "  -h, --help      this text\n";
+
+static const char export_usage[] =
+    "usage: cancelbot export [--format csv|json] [--since YYYY-MM-DD] [--db FILE] "
+    "[--output FILE]\n"
+    "\n"
+    "Writes the record of every request (ids, reasons, approvers, marketplace ids, the\n"
+    "full status history) for reconciliation. Reads an existing database only.\n"
+    "\n"
+    "  --format csv|json      default: csv\n"
+    "  --since YYYY-MM-DD     only requests created on or after that day (UTC)\n"
+    "  --db FILE              the SQLite record (default: CANCELBOT_DB, else ./cancelbot.db);\n"
+    "                         it must exist\n"
+    "  --output FILE          default: standard output\n"
+    "  -h, --help             this text\n";
+
+static const char version_usage[] =
+    "usage: cancelbot version\n"
+    "\n"
+    "Prints the version.\n";
+
+static const char help_usage[] =
+    "usage: cancelbot help [COMMAND]\n"
+    "\n"
+    "Lists the commands, or shows how to use one of them.\n";
 
 struct cli {
     const char *config;
@@ -45,10 +108,14 @@ struct cli {
     const char *format;
     const char *since;
     const char *output;
+    const char *topic;          /* help: the command to explain */
 };
 
-/* Parses --name VALUE / --name=VALUE options; names what is wrong and what is accepted. */
-static int parse_options(int argc, char **argv, const char *allowed, struct cli *cli)
+enum parse_rc { PARSE_OK, PARSE_HELP, PARSE_BAD };
+
+/* Parses --name VALUE / --name=VALUE options and -h / --help; names what is wrong and
+ * what is accepted. */
+static enum parse_rc parse_options(int argc, char **argv, const char *allowed, struct cli *cli)
 {
     static const struct { const char *name; size_t off; } known[] = {
         {"config", offsetof(struct cli, config)}, {"db", offsetof(struct cli, db)},
@@ -60,10 +127,12 @@ static int parse_options(int argc, char **argv, const char *allowed, struct cli 
         const char *a = argv[i], *value = NULL, *eq;
         size_t n;
         int found = 0;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return PARSE_HELP;
         if (strncmp(a, "--", 2) != 0) {
-            fprintf(stderr, "cancelbot %s: unexpected argument \"%s\"; accepted options: %s\n",
-                    argv[1], a, allowed);
-            return -1;
+            fprintf(stderr, "cancelbot %s: unexpected argument \"%s\"; accepted options: "
+                    "%s%s--help\n", argv[1], a, allowed, *allowed ? " " : "");
+            return PARSE_BAD;
         }
         a += 2;
         eq = strchr(a, '=');
@@ -80,18 +149,18 @@ static int parse_options(int argc, char **argv, const char *allowed, struct cli 
                 value = argv[++i];
             if (!value || !*value) {
                 fprintf(stderr, "cancelbot %s: --%s needs a value\n", argv[1], known[k].name);
-                return -1;
+                return PARSE_BAD;
             }
             *(const char **)((char *)cli + known[k].off) = value;
             found = 1;
         }
         if (!found) {
-            fprintf(stderr, "cancelbot %s: unknown option \"--%.*s\"; accepted options: %s\n",
-                    argv[1], (int)n, a, allowed);
-            return -1;
+            fprintf(stderr, "cancelbot %s: unknown option \"--%.*s\"; accepted options: "
+                    "%s%s--help\n", argv[1], (int)n, a, allowed, *allowed ? " " : "");
+            return PARSE_BAD;
         }
     }
-    return 0;
+    return PARSE_OK;
 }
 
 static int load_policy(const char *cli_config, struct policy *pol)
@@ -228,11 +297,17 @@ static int cmd_export(const struct cli *cli)
                 "e.g. --since 2026-01-01\n", cli->since);
         return 2;
     }
-    if (store_open(db_path(cli), &st) != STORE_OK) {
-        fprintf(stderr, "cancelbot export: database %s: %s\n", db_path(cli),
-                st ? store_last_error(st) : "cannot open");
+    if ((rc = store_open_existing(db_path(cli), &st)) != STORE_OK) {
+        if (rc == STORE_E_NOT_FOUND)
+            fprintf(stderr, "cancelbot export: there is no database %s (nothing was created); "
+                    "give the bot's file with --db FILE or CANCELBOT_DB\n", db_path(cli));
+        else
+            fprintf(stderr, "cancelbot export: database %s could not be opened\n",
+                    db_path(cli));
+        rc = 1;
         goto out;
     }
+    rc = 1;
     if (cli->output && !(out = fopen(cli->output, "w"))) {
         fprintf(stderr, "cancelbot export: cannot write %s\n", cli->output);
         goto out;
@@ -261,11 +336,80 @@ int main(int argc, char **argv)
     return rc;
 }
 
+struct command {
+    const char *name;
+    const char *options;        /* accepted --options, for parse_options */
+    const char *usage;
+    int (*run)(const struct cli *cli);
+};
+
+static int cmd_run(const struct cli *cli)
+{
+    const char *app = getenv("SLACK_APP_TOKEN"), *bot = getenv("SLACK_BOT_TOKEN");
+    if (app && *app && bot && *bot)
+        return cmd_slack(cli, app, bot);
+    if ((app && *app) || (bot && *bot)) {
+        fprintf(stderr, "cancelbot run: set both SLACK_APP_TOKEN (xapp-...) and "
+                "SLACK_BOT_TOKEN (xoxb-...) for Slack, or neither for the terminal shell\n");
+        return 2;
+    }
+    log_info("no Slack tokens: starting the terminal shell on the simulated marketplace");
+    return cmd_shell(cli);
+}
+
+static int cmd_version(const struct cli *cli)
+{
+    (void)cli;
+    printf("cancelbot %s\n", CANCELBOT_VERSION);
+    return 0;
+}
+
+static int cmd_help(const struct cli *cli);
+
+static const struct command commands[] = {
+    {"run", "--config --db --seed", run_usage, cmd_run},
+    {"shell", "--as --config --db --seed", shell_usage, cmd_shell},
+    {"check-config", "--config", check_config_usage, cmd_check_config},
+    {"export", "--format --since --db --output", export_usage, cmd_export},
+    {"version", "", version_usage, cmd_version},
+    {"help", "", help_usage, cmd_help},
+};
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void unknown_command(const char *name)
+{
+    fprintf(stderr, "cancelbot: unknown command \"%s\"; accepted: run, shell, check-config, "
+            "export, version, help\n", name);
+}
+
+static int cmd_help(const struct cli *cli)
+{
+    const struct command *c;
+    if (!cli->topic) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (!(c = find_command(cli->topic))) {
+        unknown_command(cli->topic);
+        return 2;
+    }
+    fputs(c->usage, stdout);
+    return 0;
+}
+
 static int dispatch(int argc, char **argv)
 {
     struct cli cli;
+    const struct command *c;
     const char *level = getenv("CANCELBOT_LOG_LEVEL");
-    const char *cmd = argc > 1 ? argv[1] : "help";
+    const char *name = argc > 1 ? argv[1] : "help";
     memset(&cli, 0, sizeof(cli));
     if (level && *level) {
         int l = log_level_from_name(level);
@@ -276,44 +420,26 @@ static int dispatch(int argc, char **argv)
         }
         log_set_level((enum log_level)l);
     }
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        fputs(usage_text, stdout);
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        name = "help";
+    else if (strcmp(name, "--version") == 0)
+        name = "version";
+    if (!(c = find_command(name))) {
+        unknown_command(name);
+        return 2;
+    }
+    if (c->run == cmd_help && argc == 3 && argv[2][0] != '-') {
+        cli.topic = argv[2];
+        return cmd_help(&cli);
+    }
+    switch (argc > 1 ? parse_options(argc, argv, c->options, &cli) : PARSE_OK) {
+    case PARSE_OK:
+        return c->run(&cli);
+    case PARSE_HELP:
+        fputs(c->usage, stdout);
         return 0;
+    case PARSE_BAD:
+        break;
     }
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("cancelbot %s\n", CANCELBOT_VERSION);
-        return 0;
-    }
-    if (strcmp(cmd, "shell") == 0) {
-        if (parse_options(argc, argv, "--as --config --db --seed", &cli) != 0)
-            return 2;
-        return cmd_shell(&cli);
-    }
-    if (strcmp(cmd, "run") == 0) {
-        const char *app = getenv("SLACK_APP_TOKEN"), *bot = getenv("SLACK_BOT_TOKEN");
-        if (parse_options(argc, argv, "--config --db --seed", &cli) != 0)
-            return 2;
-        if (app && *app && bot && *bot)
-            return cmd_slack(&cli, app, bot);
-        if ((app && *app) || (bot && *bot)) {
-            fprintf(stderr, "cancelbot run: set both SLACK_APP_TOKEN (xapp-...) and "
-                    "SLACK_BOT_TOKEN (xoxb-...) for Slack, or neither for the terminal shell\n");
-            return 2;
-        }
-        log_info("no Slack tokens: starting the terminal shell on the simulated marketplace");
-        return cmd_shell(&cli);
-    }
-    if (strcmp(cmd, "check-config") == 0) {
-        if (parse_options(argc, argv, "--config", &cli) != 0)
-            return 2;
-        return cmd_check_config(&cli);
-    }
-    if (strcmp(cmd, "export") == 0) {
-        if (parse_options(argc, argv, "--format --since --db --output", &cli) != 0)
-            return 2;
-        return cmd_export(&cli);
-    }
-    fprintf(stderr, "cancelbot: unknown command \"%s\"; accepted: run, shell, check-config, "
-            "export, version, help\n", cmd);
     return 2;
 }

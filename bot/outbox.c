@@ -422,7 +422,19 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
         ev.timer = se->fx.timer;
         request_copy_str(ev.actor, sizeof(ev.actor), "timer");
         request_copy_str(ev.via, sizeof(ev.via), request_timer_name(se->fx.timer));
-        bot_apply(b, rq, &ev, NULL, NULL);
+        /* The approval reminder repeats the same nudge every period: a jump over
+         * many periods posts it once. The buyer reminders are the distinct points of
+         * the policy's reminders_hours, each posted in its turn. */
+        if (se->fx.timer == TIMER_APPROVAL_REMINDER) {
+            ev.repeat_in_jump = bot_jump_is_repeat(b, rq->id, se->fx.timer);
+            if (ev.repeat_in_jump)
+                request_copy_str(ev.text, sizeof(ev.text),
+                                 "not posted again: the clock jumped over several periods");
+            if (bot_apply(b, rq, &ev, NULL, NULL) == 0)
+                bot_jump_note_reminder(b, rq->id, se->fx.timer);
+        } else {
+            bot_apply(b, rq, &ev, NULL, NULL);
+        }
         run_finish(run, "fired");
         goto out;
     }

@@ -21,8 +21,6 @@
 #include "providers/azure.h"
 #include <unistd.h>
 
-#define CLOCK_SETTING "clock_offset_ms"
-
 struct loop *bot_loop(struct bot *b) { return b->loop; }
 struct store *bot_store(struct bot *b) { return b->store; }
 const struct policy *bot_policy(const struct bot *b) { return &b->policy; }
@@ -225,7 +223,7 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
                  b->store ? store_last_error(b->store) : "cannot open");
         goto out;
     }
-    if (store_get_setting(b->store, CLOCK_SETTING, offset, sizeof(offset)) == STORE_OK)
+    if (store_get_setting(b->store, BOT_CLOCK_SETTING, offset, sizeof(offset)) == STORE_OK)
         loop_set_clock_offset_ms(b->loop, strtoll(offset, NULL, 10));
     if (!(sim_cfg = sim_config_json(opt))) {
         snprintf(err, errlen, "out of memory");
@@ -281,18 +279,8 @@ void bot_close(struct bot *b)
     provider_free(b->aws);
     store_close(b->store);
     loop_free(b->loop);
+    bot_jump_free(b);
     free(b);
-}
-
-int bot_advance_clock(struct bot *b, int64_t delta_ms)
-{
-    char value[32];
-    int64_t offset = loop_clock_offset_ms(b->loop) + delta_ms;
-    snprintf(value, sizeof(value), "%lld", (long long)offset);
-    if (store_set_setting(b->store, CLOCK_SETTING, value) != STORE_OK)
-        return -1;
-    loop_set_clock_offset_ms(b->loop, offset);
-    return 0;
 }
 
 int bot_may_approve(struct bot *b, const char *user)

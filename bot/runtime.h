@@ -43,8 +43,20 @@ struct store *bot_store(struct bot *b);
 const struct policy *bot_policy(const struct bot *b);
 struct provider *bot_provider(struct bot *b, enum request_market m);
 int64_t bot_now_ms(const struct bot *b);
-/* Moves the clock forward (shell, tests); the offset survives restarts. */
+/* Moves the clock forward (shell, tests) as if the time had passed: it steps from one
+ * due time to the next, and at each runs what is due (and what that leads to) with
+ * that time as now, so everything due on the way happens in due order. A repeating
+ * reminder (finance's, every period) already posted for a request in this jump is
+ * recorded, not posted again.
+ * The offset survives restarts. 0 when done; -1 when the new time could not be stored
+ * (the clock did not move). */
 int bot_advance_clock(struct bot *b, int64_t delta_ms);
+/* After bot_advance_clock: cb for each request whose repeating reminder fell due more
+ * than once in the jump, with how many times it was recorded without a message. */
+void bot_jump_repeats(const struct bot *b,
+                      void (*cb)(void *ud, const char *request_id, enum request_timer t,
+                                 int repeats),
+                      void *ud);
 
 /* Who is in the approvers' user group is chat I/O (Slack's usergroups.users.list);
  * the adapter answers from its cache. Without one, only listed approvers approve. */

@@ -10,6 +10,9 @@
 
 #define BOT_RENEW_MS (10 * 1000)     /* leases (BOT_LEASE_MS) are renewed this often */
 #define BOT_PRUNE_EVERY_MS (5 * 60 * 1000)
+#define BOT_CLOCK_SETTING "clock_offset_ms"   /* the moved clock, kept across restarts */
+
+struct bot_jump_reminder;
 
 struct bot {
     struct policy policy;
@@ -46,6 +49,11 @@ struct bot {
     /* Counts committed transitions: an HTTP answer can commit one (and queue its
      * effects) from inside http_settle, which the shell's settle loop must notice. */
     long commits;
+    /* A clock jump under way (bot/clock.c) and the reminders fired in the last one,
+     * per request and kind. */
+    int jumping;
+    struct bot_jump_reminder *jump_seen;
+    int jump_n, jump_cap;
 };
 
 /* Applies ev to in (NULL for EV_CREATE) and commits. A refusal is told to the actor.
@@ -66,6 +74,12 @@ void bot_export_start(struct bot *b, const char *user, const char *channel, int6
 /* Shows user the verify prompt of each of their open drafts again, with its Confirm
  * and Discard (bot/drafts.c; /cancel list mine). */
 void bot_offer_drafts(struct bot *b, const char *user, const char *channel);
+/* During a clock jump: 1 when a reminder of kind t for request_id already fired in
+ * it (the core then records this one without posting it); 0 otherwise. */
+int bot_jump_is_repeat(const struct bot *b, const char *request_id, enum request_timer t);
+/* A reminder of kind t fired for request_id (counted only during a jump). */
+void bot_jump_note_reminder(struct bot *b, const char *request_id, enum request_timer t);
+void bot_jump_free(struct bot *b);
 /* An ephemeral message to one user, fire and forget. */
 void bot_tell(struct bot *b, const char *channel, const char *user, const char *text);
 

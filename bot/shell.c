@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "bot/shell.h"
+#include "bot/shell_input.h"
 #include "bot/runtime.h"
 #include "bot/http_curl.h"
 #include "bot/log.h"
@@ -22,7 +22,31 @@ struct shell {
     FILE *out;
     char user[USER_ID_MAX];
     char channel[CHANNEL_ID_MAX];
+    /* While the clock jumps, what the bot says is headed by the time it happened,
+     * after the line that says where the clock goes (printed once the jump has
+     * stored it, so a failed jump does not claim to have moved). */
+    int jumping;
+    char stamp[40];
+    char jump_header[120];
 };
+
+/* During a clock jump, a line with the (moved) time before the first message of each
+ * minute on the way, so that a week skipped reads as a week that passed. */
+static void print_stamp(struct shell *sh)
+{
+    char when[40];
+    if (!sh->jumping)
+        return;
+    if (sh->jump_header[0]) {
+        fputs(sh->jump_header, sh->out);
+        sh->jump_header[0] = '\0';
+    }
+    format_time(when, sizeof(when), bot_now_ms(sh->bot));
+    if (strcmp(when, sh->stamp) == 0)
+        return;
+    fprintf(sh->out, "(%s)\n", when);
+    request_copy_str(sh->stamp, sizeof(sh->stamp), when);
+}
 
 /* Slack's <@U123> and <!subteam^S123> read as @U123 in a terminal. */
 static void print_mrkdwn(FILE *out, const char *text)
@@ -104,6 +128,7 @@ static int shell_post_card(struct chat *chat, const char *channel, const struct 
 {
     struct shell *sh = chat->impl;
     char ts[MSG_TS_MAX];
+    print_stamp(sh);
     fprintf(sh->out, "[#%s] cancelbot posted card %s:\n", channel, card->request_id);
     print_card(sh->out, card);
     snprintf(ts, sizeof(ts), "card-%s", card->request_id);
@@ -114,6 +139,7 @@ static int shell_update_card(struct chat *chat, const char *channel, const char 
                              const struct card *card, chat_cb cb, void *ud)
 {
     struct shell *sh = chat->impl;
+    print_stamp(sh);
     (void)ts;
     fprintf(sh->out, "[#%s] cancelbot updated card %s:\n", channel, card->request_id);
     print_card(sh->out, card);
@@ -124,6 +150,7 @@ static int shell_reply(struct chat *chat, const char *channel, const char *threa
                        const char *request_id, const char *text, chat_cb cb, void *ud)
 {
     struct shell *sh = chat->impl;
+    print_stamp(sh);
     (void)channel;
     (void)thread_ts;
     fprintf(sh->out, "  [thread %s] cancelbot: ", request_id);
@@ -136,6 +163,7 @@ static int shell_ephemeral(struct chat *chat, const char *channel, const char *u
                            const char *text, const struct card *card, chat_cb cb, void *ud)
 {
     struct shell *sh = chat->impl;
+    print_stamp(sh);
     (void)channel;
     fprintf(sh->out, "[only visible to %s] ", user);
     print_mrkdwn(sh->out, text);
@@ -160,11 +188,14 @@ static const char shell_help[] =
     "  click CR-1 confirm|discard|approve|reject [note=\"...\"]   press a button on a card\n"
     "  react CR-1 white_check_mark|x [remove]    add or remove a reaction on the card\n"
     "  buyer accept|reject CR-1                  play the buyer at the simulated marketplace\n"
-    "  clock +7d | +2h | +10m | +30s             move the clock; due timers fire\n"
+    "  clock +7d | +2h | +10m | +30s             move the clock forward: what falls due on the\n"
+    "                                            way happens in order (one message per reminder)\n"
     "  wait +2s                                  listen for marketplace events (real time)\n"
     "  show CR-1                                 the card and its history\n"
     "  market CR-1                               what the simulated marketplace holds for it\n"
-    "  help | quit\n";
+    "  help | quit\n"
+    "On a terminal, lines can be edited; up and down arrows recall earlier ones, Ctrl-R\n"
+    "searches them.\n";
 
 static char *next_word(char **cursor)
 {
@@ -297,6 +328,16 @@ static void shell_buyer(struct shell *sh, const char *answer, const char *id)
     free(rq);
 }
 
+/* The reminders a clock jump recorded without posting them again. */
+static void print_repeats(void *ud, const char *request_id, enum request_timer t, int repeats)
+{
+    struct shell *sh = ud;
+    fprintf(sh->out, "(%s: the %s fell due %d more time%s on the way; each is in its "
+            "history (show %s), not repeated here)\n", request_id,
+            t == TIMER_APPROVAL_REMINDER ? "reminder to finance" : "reminder", repeats,
+            repeats == 1 ? "" : "s", request_id);
+}
+
 static void shell_line(struct shell *sh, char *line)
 {
     char *cursor = line, *word = next_word(&cursor), *id, *arg;
@@ -355,12 +396,19 @@ static void shell_line(struct shell *sh, char *line)
             fprintf(sh->out, "clock: give how far to move forward: +7d, +2h, +10m or +30s.\n");
             return;
         }
+        format_time(when, sizeof(when), bot_now_ms(sh->bot) + delta);
+        snprintf(sh->jump_header, sizeof(sh->jump_header), "(clock moved %s: it is now %s)\n",
+                 arg, when);
+        sh->jumping = 1;
+        sh->stamp[0] = '\0';
         if (bot_advance_clock(sh->bot, delta) != 0) {
-            fprintf(sh->out, "clock: could not store the new time.\n");
-            return;
+            fprintf(sh->out, "clock: could not store the new time; the clock did not move.\n");
+        } else {
+            fputs(sh->jump_header, sh->out);      /* when nothing fell due on the way */
+            bot_jump_repeats(sh->bot, print_repeats, sh);
         }
-        format_time(when, sizeof(when), bot_now_ms(sh->bot));
-        fprintf(sh->out, "(clock moved %s: it is now %s)\n", arg, when);
+        sh->jump_header[0] = '\0';
+        sh->jumping = 0;
     } else if (strcmp(word, "wait") == 0) {
         if (!(arg = next_word(&cursor)) || parse_duration(arg, &delta) != 0 || delta > 60000) {
             fprintf(sh->out, "wait: give how long to listen for marketplace events, up to a "
@@ -391,8 +439,9 @@ int shell_run(const struct shell_options *opt)
     struct shell sh;
     struct bot_options bo;
     struct http_curl *http;
-    char err[512], *line = malloc(LINE_MAX_LEN);
-    int interactive = isatty(fileno(opt->in)), status = 0;
+    struct shell_input *input;
+    char err[512], prompt[USER_ID_MAX + 4], *line = malloc(LINE_MAX_LEN);
+    int interactive, status = 0;
     if (!line)
         abort();
     memset(&sh, 0, sizeof(sh));
@@ -417,6 +466,8 @@ int shell_run(const struct shell_options *opt)
         free(line);
         return 1;
     }
+    input = shell_input_new(opt->in, sh.out);
+    interactive = shell_input_interactive(input);
     fprintf(sh.out, "cancelbot shell: you are %s in #%s; database %s; marketplace %s/%s.\n"
             "Type help, or try: /cancel aws agmt-1a2b3c4d5e6f7g8h9i0j reason=replacing-agreement "
             "note=\"Replacing with private offer offer-9x8y\"\n",
@@ -424,23 +475,16 @@ int shell_run(const struct shell_options *opt)
             opt->policy->provider_azure);
     bot_run_until_idle(sh.bot);     /* effects left by an earlier run */
     for (;;) {
-        size_t n;
-        if (interactive) {
-            fprintf(sh.out, "%s> ", sh.user);
-            fflush(sh.out);
-        }
-        if (!fgets(line, LINE_MAX_LEN, opt->in))
+        enum shell_input_rc rc;
+        snprintf(prompt, sizeof(prompt), "%s> ", sh.user);
+        rc = shell_input_read(input, prompt, line, LINE_MAX_LEN);
+        if (rc == SHELL_INPUT_END)
             break;
-        n = strlen(line);
-        if (n == LINE_MAX_LEN - 1 && line[n - 1] != '\n') {
-            int c;
-            while ((c = fgetc(opt->in)) != EOF && c != '\n')
-                ;
+        if (rc == SHELL_INPUT_TOO_LONG) {
             fprintf(sh.out, "That line is too long (over %d characters); nothing was done.\n",
                     LINE_MAX_LEN - 2);
             continue;
         }
-        line[strcspn(line, "\r\n")] = '\0';
         if (!interactive && line[0] && line[0] != '#')
             fprintf(sh.out, "%s> %s\n", sh.user, line);
         if (strcmp(line, "quit") == 0 || strcmp(line, "exit") == 0)
@@ -451,6 +495,7 @@ int shell_run(const struct shell_options *opt)
     }
     bot_run_until_idle(sh.bot);  /* answers that landed while the last line was read */
     fflush(sh.out);
+    shell_input_free(input);
     http_curl_free(http);        /* unanswered calls end now; bot_close lands them */
     bot_close(sh.bot);
     free(line);

@@ -443,7 +443,7 @@ void store_set_chat(struct store *s, const char *chat)
         snprintf(s->chat, sizeof(s->chat), "%s", chat ? chat : "");
 }
 
-int store_open(const char *path, struct store **out)
+static int open_store(const char *path, int create, struct store **out)
 {
     struct store *s = NULL;
     int rc;
@@ -453,8 +453,11 @@ int store_open(const char *path, struct store **out)
         return STORE_E_IO;
     sqlite_make_owner(s);
     /* open_v2 hands back a handle even when it fails; store_close frees it. */
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)) {
-        rc = STORE_E_IO;
+    if ((rc = sqlite3_open_v2(path, &s->db,
+                              SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0),
+                              NULL))) {
+        rc = !create && rc == SQLITE_CANTOPEN && access(path, F_OK) != 0 ? STORE_E_NOT_FOUND
+                                                                          : STORE_E_IO;
         goto out;
     }
     sqlite3_busy_timeout(s->db, 5000);
@@ -468,6 +471,16 @@ int store_open(const char *path, struct store **out)
 out:
     store_close(s);
     return rc;
+}
+
+int store_open(const char *path, struct store **out)
+{
+    return open_store(path, 1, out);
+}
+
+int store_open_existing(const char *path, struct store **out)
+{
+    return open_store(path, 0, out);
 }
 
 void store_close(struct store *s)

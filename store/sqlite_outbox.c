@@ -262,14 +262,23 @@ out:
 
 int store_next_due(struct store *s, int64_t *due_ms)
 {
+    return store_next_due_after(s, INT64_MIN, due_ms);
+}
+
+int store_next_due_after(struct store *s, int64_t after_ms, int64_t *due_ms)
+{
     sqlite3_stmt *st = NULL;
     int rc;
     if (!s || !due_ms)
         return STORE_E_INVALID;
     s->err[0] = '\0';
-    if ((rc = sqlite_prepare(s, "SELECT MIN(due_ms) FROM outbox WHERE status = 'pending'",
-                             &st, "next due")))
+    if ((rc = sqlite_prepare(s, "SELECT MIN(due_ms) FROM outbox WHERE status = 'pending'"
+                                " AND due_ms > ?", &st, "next due")))
         goto out;
+    if (sqlite3_bind_int64(st, 1, after_ms)) {
+        rc = sqlite_fail(s, "next due");
+        goto out;
+    }
     if (sqlite3_step(st) != SQLITE_ROW) {
         rc = sqlite_fail(s, "next due");
         goto out;

@@ -29,6 +29,9 @@ struct store;
 /* path: a SQLite file (created if missing, WAL mode, migrated to the current schema).
  * Each open store is one lease owner ("host:pid:nonce", see store_owner). */
 int store_open(const char *path, struct store **out);
+/* The same for a file that must exist already (commands that read the record):
+ * STORE_E_NOT_FOUND, and no file created, when there is none at path. */
+int store_open_existing(const char *path, struct store **out);
 void store_close(struct store *s);
 const char *store_last_error(const struct store *s);   /* never contains secrets */
 #define STORE_OWNER_MAX 128
@@ -146,6 +149,9 @@ int store_release_leases_of(struct store *s, const char *owner, int64_t now_ms);
  * from an index; STORE_E_NOT_FOUND when none. It may be in the past while an effect
  * waits for one of its request that is under way. */
 int store_next_due(struct store *s, int64_t *due_ms);
+/* The same, among effects due strictly after after_ms (the shell's clock jump steps
+ * from one due time to the next, past effects it cannot run itself). */
+int store_next_due_after(struct store *s, int64_t after_ms, int64_t *due_ms);
 /* Pending effects of a request (e.g. to count timers in tests). */
 int store_count_pending(struct store *s, const char *request_id, enum effect_kind kind, int *n);
 

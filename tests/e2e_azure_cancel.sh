@@ -1,5 +1,7 @@
 # An Azure entitlement: one approval, one Partner Center call, inactive about ten
-# minutes later; withdrawal is refused because Partner Center has no undo.
+# minutes later; withdrawal is refused because Partner Center has no undo. The bot
+# learns it at its next status poll (1, 3, 7, 15 minutes after submission: the
+# interval doubles while nothing changes), and the clock passes each of them in turn.
 . "$(dirname "$0")/lib_e2e.sh"
 
 shell <<'IN'
@@ -11,7 +13,7 @@ as U0ALICE
 /cancel withdraw CR-1 note="changed my mind"
 clock +5m
 show CR-1
-clock +6m
+clock +11m
 show CR-1
 IN
 expect_rc 0 "$SHELL_RC" "shell"
@@ -40,7 +42,7 @@ shell <<'IN'
 click CR-1 confirm
 as U0FIN1
 click CR-1 approve
-clock +11m
+clock +16m
 show CR-1
 /cancel azure customer=3f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b subscription=9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789 entitlement=ent-0004,ent-9999 reason=compromise note="Subscription compromised: unknown deployments in eastus"
 IN

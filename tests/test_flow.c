@@ -685,6 +685,27 @@ static void test_approval_reminder_nudges_finance_and_reschedules_before_expiry(
     CHECK(count(&fx, EFFECT_TIMER) == 0);            /* the next one would pass expiry */
 }
 
+/* A clock jump over several reminders of one kind posts one: the later ones are
+ * recorded (the count and the chain go on) but not posted again. */
+static void test_reminder_repeated_in_a_clock_jump_is_recorded_not_posted(void)
+{
+    struct request rq = submitted(MARKET_AWS, REQUEST_CANCEL);
+    struct request fin = awaiting(MARKET_AWS, REQUEST_CANCEL);
+    struct request_event ev = event(EV_TIMER, "timer", NULL);
+    struct effect_list fx;
+    struct refusal why;
+    ev.timer = TIMER_REMINDER;
+    ev.repeat_in_jump = 1;
+    CHECK(step(&rq, ev, T0 + 3 * DAY, &fx, &why) == REQUEST_APPLIED);
+    CHECK(rq.reminders_sent == 1);
+    CHECK(count(&fx, EFFECT_REPLY) == 0);
+    ev.timer = TIMER_APPROVAL_REMINDER;
+    CHECK(step(&fin, ev, fin.confirmed_ms + 2 * DAY, &fx, &why) == REQUEST_APPLIED);
+    CHECK(count(&fx, EFFECT_REPLY) == 0);
+    CHECK(count(&fx, EFFECT_TIMER) == 1);            /* the chain still moves on */
+    CHECK(find(&fx, EFFECT_TIMER, 0)->due_ms == fin.confirmed_ms + 3 * DAY);
+}
+
 static void test_case_id_required_and_not_on_drafts(void)
 {
     struct request rq = created(MARKET_AWS, REQUEST_CANCEL);
@@ -989,6 +1010,7 @@ int main(void)
     RUN(test_expiry_when_finance_never_answers);
     RUN(test_expiry_timer_after_approval_is_ignored);
     RUN(test_approval_reminder_nudges_finance_and_reschedules_before_expiry);
+    RUN(test_reminder_repeated_in_a_clock_jump_is_recorded_not_posted);
     RUN(test_case_id_required_and_not_on_drafts);
     RUN(test_support_case_is_filed_once_and_followed);
     RUN(test_without_a_support_plan_the_form_goes_to_the_requester);

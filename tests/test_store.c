@@ -676,6 +676,8 @@ static void test_next_due_is_the_earliest_claimable_time(void)
     CHECK(store_next_due(f.s, &due) == STORE_E_NOT_FOUND && due == -1);
     request_with_timers(f.s, "CR-1", (const int64_t[]){ T0 + 5 * MIN, T0 + MIN, 0 });
     CHECK(store_next_due(f.s, &due) == STORE_OK && due == T0 + MIN);
+    CHECK(store_next_due_after(f.s, T0 + MIN, &due) == STORE_OK && due == T0 + 5 * MIN);
+    CHECK(store_next_due_after(f.s, T0 + 5 * MIN, &due) == STORE_E_NOT_FOUND);
     /* while leased, the earlier one is due when its lease ends */
     CHECK(store_claim_due_effects(f.s, T0 + MIN, 10 * MIN, 1, got, &n) == STORE_OK && n == 1);
     CHECK(store_next_due(f.s, &due) == STORE_OK && due == T0 + 5 * MIN);
