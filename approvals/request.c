@@ -1,5 +1,6 @@
 /* approvals/request.c -- names of the record's enums, for the store, the export and
  * the messages. Each name is written once, here. */
+#include <stdio.h>
 #include <string.h>
 #include "approvals/request.h"
 
@@ -124,4 +125,17 @@ int request_total_value(const struct request *rq, int64_t *cents, char currency[
         *cents += it->value_cents;
     }
     return 0;
+}
+
+void request_client_token(const struct request *rq, int item, char *out, size_t outlen)
+{
+    char base[64];
+    if (rq->client_token[0])
+        request_copy_str(base, sizeof(base), rq->client_token);
+    else
+        snprintf(base, sizeof(base), "cancelbot-%s", rq->id);
+    if (item > 0)
+        snprintf(out, outlen, "%s-%d", base, item);
+    else
+        snprintf(out, outlen, "%s", base);
 }

@@ -119,6 +119,9 @@ struct request {
     char decided_by[USER_ID_MAX];       /* who rejected / withdrew */
     char decision_note[512];
 
+    /* What the marketplace de-duplicates this request's calls by, set once when it is
+     * created: "cb-<installation id>-CR-7" (older records: "cancelbot-CR-7"). */
+    char client_token[48];
     char provider_ref[128];             /* acr-..., billing adjustment id, Azure correlation */
     char provider_status[32];           /* last status read from the marketplace */
     char buyer_link[512];
@@ -153,6 +156,10 @@ int request_is_terminal(enum request_state s);
  * them would be a guess. */
 int request_total_value(const struct request *rq, int64_t *cents, char currency[4],
                         char other[4]);
+
+/* The token of a marketplace call for the request (item > 0: that entitlement's
+ * own call): its client_token, "cancelbot-<id>" for a record that has none. */
+void request_client_token(const struct request *rq, int item, char *out, size_t outlen);
 
 /* Copies src into a fixed buffer, always terminated, truncating if it must. */
 void request_copy_str(char *dst, size_t dstlen, const char *src);

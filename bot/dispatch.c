@@ -132,6 +132,8 @@ static void on_lookup_answer(void *ud, const struct provider_result *res)
                  "Sorry, I could not record the request (database error); nothing changed.");
         goto out;
     }
+    snprintf(draft->client_token, sizeof(draft->client_token), "cb-%.16s-%s",
+             b->installation_id, draft->id);
     ev->kind = EV_CREATE;
     request_copy_str(ev->actor, sizeof(ev->actor), ctx->user);
     request_copy_str(ev->via, sizeof(ev->via), "command");

@@ -301,10 +301,7 @@ static int start_submit(struct effect_run *run, const struct request *rq)
     request_copy_str(s->description, sizeof(s->description), rq->note);
     /* Same request, same token: a re-run after a crash cannot create a second
      * cancellation request at the marketplace. */
-    if (run->item > 0)          /* one token per entitlement: each is its own call */
-        snprintf(s->client_token, sizeof(s->client_token), "cancelbot-%s-%d", rq->id, run->item);
-    else
-        snprintf(s->client_token, sizeof(s->client_token), "cancelbot-%s", rq->id);
+    request_client_token(rq, run->item, s->client_token, sizeof(s->client_token));
     request_copy_str(s->invoice_id, sizeof(s->invoice_id), rq->invoice_id);
     s->amount_cents = rq->refund_cents;
     request_copy_str(s->currency, sizeof(s->currency), rq->refund_currency);
@@ -403,7 +400,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
             if (!in)
                 abort();
             case_input_from(rq, bot_now_ms(b), in);
-            snprintf(token, sizeof(token), "cancelbot-%s", rq->id);
+            request_client_token(rq, 0, token, sizeof(token));
             rc = aws_support_create_case(b->support, in, token, on_case_created, run);
             free(in);
         }

@@ -223,6 +223,13 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
                  b->store ? store_last_error(b->store) : "cannot open");
         goto out;
     }
+    /* Made by the store's migrations; without it tokens could repeat across records. */
+    if (store_get_setting(b->store, "installation_id", b->installation_id,
+                          sizeof(b->installation_id)) != STORE_OK || !b->installation_id[0]) {
+        snprintf(err, errlen, "database %s: no installation id (%s)", opt->db_path,
+                 store_last_error(b->store));
+        goto out;
+    }
     if (store_get_setting(b->store, BOT_CLOCK_SETTING, offset, sizeof(offset)) == STORE_OK)
         loop_set_clock_offset_ms(b->loop, strtoll(offset, NULL, 10));
     if (!(sim_cfg = sim_config_json(opt))) {

@@ -25,6 +25,7 @@ struct bot {
     struct aws_support *support;         /* AWS Support API; NULL with the sim */
     struct aws_events_poller *events;    /* EventBridge events via SQS; NULL: polling only */
     uint64_t rng;                        /* jitter for retry back-off */
+    char installation_id[40];            /* the store's, for client tokens */
     int hold_effects;                    /* bot_hold_effects */
     int64_t next_renew_ms;               /* bot_maintain's schedule */
     int64_t next_prune_ms;

@@ -288,7 +288,7 @@ static void shell_market(struct shell *sh, const char *id)
     } else if (!(m = sim_provider_market(bot_provider(sh->bot, rq->market)))) {
         fprintf(sh->out, "market: %s is not on the simulated marketplace.\n", id);
     } else {
-        snprintf(token, sizeof(token), "cancelbot-%s", rq->id);
+        request_client_token(rq, 0, token, sizeof(token));
         fprintf(sh->out, "market: %s %s: %d cancellation request(s) at the marketplace; "
                 "%d submit call(s) with client token %s\n",
                 rq->market == MARKET_AZURE ? "entitlement" : "agreement", rq->agreement.id,

@@ -36,6 +36,7 @@ static const struct field request_fields[] = {
     F_I64(request, buyer_deadline_ms), F_I64(request, closed_ms),
     F_INT(request, reminders_sent), F_INT(request, polls_unchanged),
     F_INT(request, withdrawing), F_INT(request, case_filing), F_STR(request, case_status),
+    F_STR(request, client_token),
 };
 
 static const struct field agreement_fields[] = {

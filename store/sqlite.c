@@ -137,6 +137,20 @@ static const char *const migrations[] = {
     " ts TEXT PRIMARY KEY,"
     " request_id TEXT NOT NULL,"
     " created_ms BIGINT NOT NULL);",
+    /* 5: client tokens unique per installation. The marketplace de-duplicates by
+     * token per seller account, and "cancelbot-CR-1" from the record's own counter
+     * was reused by a second deployment, a staging copy or a fresh record. A random
+     * installation id, made once here under the migration's write lock, goes into
+     * every new request's token. Requests that reached the marketplace keep the
+     * token they were sent with; those that have not get a new one. (PG: json_set
+     * becomes jsonb_set, randomblob gen_random_bytes.) */
+    "INSERT INTO settings (name, value) VALUES ('installation_id', lower(hex(randomblob(8))))"
+    " ON CONFLICT (name) DO NOTHING;"
+    "UPDATE requests SET data = json_set(data, '$.client_token', 'cancelbot-' || id)"
+    " WHERE state NOT IN ('draft', 'awaiting_approval');"
+    "UPDATE requests SET data = json_set(data, '$.client_token', 'cb-' ||"
+    " (SELECT value FROM settings WHERE name = 'installation_id') || '-' || id)"
+    " WHERE state IN ('draft', 'awaiting_approval');",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

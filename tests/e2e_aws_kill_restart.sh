@@ -23,7 +23,7 @@ expect_rc 137 "$SHELL_RC" "killed before the call"
 expect_stat '"requests":0' "nothing sent before the kill"
 shell --config "$WORK/policy.json" </dev/null
 expect "Submitted to AWS Marketplace as cancellation request acr-" "resumed on restart"
-expect_stat '"cancelbot-CR-1":1' "exactly one call"
+expect_stat "\"cb-$(install_id)-CR-1\":1" "exactly one call"
 expect_stat '"requests":1'
 
 CANCELBOT_FAULT_KILL_AFTER=provider_submit shell --config "$WORK/policy.json" <<IN
@@ -38,7 +38,7 @@ expect_rc 137 "$SHELL_RC" "killed after AWS answered"
 expect_stat '"requests":2' "AWS created the request before the kill"
 shell --config "$WORK/policy.json" </dev/null
 expect "Submitted to AWS Marketplace as cancellation request acr-" "the answer, read again"
-expect_stat '"cancelbot-CR-2":2' "the same clientToken sent again"
+expect_stat "\"cb-$(install_id)-CR-2\":2" "the same clientToken sent again"
 expect_stat '"requests":2' "and still one request for CR-2"
 shell --config "$WORK/policy.json" </dev/null
 expect_not "Submitted to AWS Marketplace" "nothing left to do after that"

@@ -18,13 +18,13 @@ market CR-1
 IN
 expect_rc 0 "$SHELL_RC" "restart"
 expect "Submitted to AWS Marketplace as cancellation request acr-" "the resumed effect"
-expect "1 cancellation request(s) at the marketplace; 1 submit call(s) with client token cancelbot-CR-1"
+expect "1 cancellation request(s) at the marketplace; 1 submit call(s) with client token cb-$(install_id)-CR-1"
 
 shell <<'IN'
 market CR-1
 show CR-1
 IN
 expect_not "Submitted to AWS Marketplace as" "not run a second time"
-expect "1 cancellation request(s) at the marketplace; 1 submit call(s) with client token cancelbot-CR-1"
+expect "1 cancellation request(s) at the marketplace; 1 submit call(s) with client token cb-$(install_id)-CR-1"
 expect_count 1 "submitting -> submitted"
 finish

@@ -35,6 +35,6 @@ cp "$WORK/first.out" "$OUT"
 expect "Submitted to AWS Marketplace as cancellation request acr-" "the first process got the answer"
 cp "$WORK/second.out" "$OUT"
 expect_not "Submitted to AWS Marketplace" "the second process did not submit"
-expect_stat '"cancelbot-CR-1":1' "exactly one SendAgreementCancellationRequest"
+expect_stat "\"cb-$(install_id)-CR-1\":1" "exactly one SendAgreementCancellationRequest"
 stop_market
 finish

@@ -19,6 +19,11 @@ shell() {
     SHELL_RC=$?
 }
 
+# The record's installation id (in every client token: cb-<id>-CR-n).
+install_id() {
+    sqlite3 -batch -noheader "$DB" "SELECT value FROM settings WHERE name = 'installation_id'"
+}
+
 expect() {            # expect "text" ["what it shows"]
     if grep -qF -- "$1" "$OUT"; then
         PASSES=$((PASSES + 1))

@@ -214,7 +214,7 @@ static void test_open_creates_current_schema_in_wal_mode(void)
     struct fixture f;
     if (fixture_open(&f))
         return;
-    CHECK(raw_int(&f, "SELECT MAX(version) FROM schema_version") == 4);
+    CHECK(raw_int(&f, "SELECT MAX(version) FROM schema_version") == 5);
     CHECK(raw_int(&f, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN"
                       " ('requests', 'events', 'outbox', 'dedup', 'counters', 'settings',"
                       " 'intents', 'messages')") == 8);
@@ -224,7 +224,7 @@ static void test_open_creates_current_schema_in_wal_mode(void)
         CHECK_STR(mode, "wal");
     }
     fixture_reopen(&f);                  /* a current database is not migrated again */
-    CHECK(raw_int(&f, "SELECT COUNT(*) FROM schema_version") == 4);
+    CHECK(raw_int(&f, "SELECT COUNT(*) FROM schema_version") == 5);
     fixture_close(&f);
 }
 
@@ -237,7 +237,7 @@ static void test_newer_schema_is_refused(void)
     CHECK(raw_exec(&f, "INSERT INTO schema_version (version) VALUES (99)") == SQLITE_OK);
     CHECK(store_open(f.path, &other) == STORE_E_SCHEMA);
     CHECK(other == NULL);
-    CHECK(raw_int(&f, "SELECT COUNT(*) FROM schema_version") == 5);     /* untouched */
+    CHECK(raw_int(&f, "SELECT COUNT(*) FROM schema_version") == 6);     /* untouched */
     fixture_close(&f);
 }
 
