@@ -168,9 +168,17 @@ void card_render(const struct request *rq, struct card *c)
         add_field(c, "Decision", buf);
     }
     add_field(c, "Marketplace request", rq->provider_ref);
-    add_field(c, "Marketplace status", rq->provider_status);
+    /* A card says what is true now. Once a support case carries the request, the
+     * self-serve refusal is why there is a case, not the request's state: the case
+     * status says where it stands, and when the case is resolved the refusal is
+     * history (kept in the record and the export, not on the card). */
+    if (!(rq->case_id[0] && (rq->state == REQUEST_SUPPORT_CASE || rq->state == REQUEST_COMPLETED)))
+        add_field(c, "Marketplace status", rq->provider_status);
     add_field(c, "Buyer link", rq->state == REQUEST_SUBMITTED ? rq->buyer_link : "");
-    add_field(c, "Failure", rq->failure);
+    if (rq->state == REQUEST_FAILED)
+        add_field(c, "Failure", rq->failure);
+    else if (rq->state == REQUEST_SUPPORT_CASE)
+        add_field(c, "Self-serve refused", rq->failure);
     c->buttons = rq->state == REQUEST_AWAITING_APPROVAL ? CARD_BUTTONS_APPROVE_REJECT
                                                         : CARD_BUTTONS_NONE;
 }

@@ -14,7 +14,8 @@
 enum card_buttons {
     CARD_BUTTONS_NONE,
     CARD_BUTTONS_APPROVE_REJECT,   /* the channel card while finance decides */
-    CARD_BUTTONS_CONFIRM_DISCARD   /* the requester's ephemeral verification */
+    CARD_BUTTONS_CONFIRM_DISCARD,  /* the requester's ephemeral verification */
+    CARD_BUTTONS_REJECT            /* an approver who reacted to reject: give the reason */
 };
 
 struct card_field {

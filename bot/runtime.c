@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bot/runtime_int.h"
+#include "approvals/card.h"
 #include "bot/log.h"
 #include "commands/cmd.h"
 #include "approvals/format.h"
@@ -483,17 +484,55 @@ void bot_on_button(struct bot *b, const char *user, const char *channel, const c
              "action: accepted buttons are confirm, discard, approve and reject.");
 }
 
+/* A rejection needs a reason the requester can act on, whichever way it is given:
+ * the Reject button asks for it in a form, and a reject reaction asks the same way
+ * (a private message with the Reject button, which opens that form). The request
+ * waits for it: nothing is recorded until the reason comes. Whether this person may
+ * reject is the core's rule, so it is asked first, with the reason still to come. */
+static void ask_reject_reason(struct bot *b, const char *request_id, const char *user,
+                              const char *channel)
+{
+    struct request *rq = malloc(sizeof(*rq)), *out = malloc(sizeof(*out));
+    struct request_event *ev = malloc(sizeof(*ev));
+    struct effect_list *fx = malloc(sizeof(*fx));
+    struct card *card = malloc(sizeof(*card));
+    struct refusal why;
+    char text[300];
+    if (!rq || !out || !ev || !fx || !card)
+        abort();
+    if (bot_load_for_user(b, request_id, user, channel, rq) != 0)
+        goto out;
+    event_init(ev, EV_REJECT, user, "reaction", "(the reason is asked for)");
+    if (b->in_approver_group && b->policy.approver_group[0])
+        ev->actor_in_approver_group = b->in_approver_group(b->group_ud, user);
+    if (request_transition(rq, ev, &b->policy, bot_now_ms(b), out, fx, &why) == REQUEST_REFUSED) {
+        bot_tell(b, channel, user, why.text);
+        goto out;
+    }
+    card_render(rq, card);
+    card->buttons = CARD_BUTTONS_REJECT;
+    snprintf(card->status, sizeof(card->status), "Reject %s? Say why first", rq->id);
+    snprintf(text, sizeof(text), "You reacted :%s: to reject %s. A rejection needs a reason "
+             "<@%s> can act on: give it with Reject with a reason. Until then %s still waits "
+             "for finance.", b->policy.react_reject, rq->id, rq->requester, rq->id);
+    if (b->chat->ops->ephemeral(b->chat, channel, user, text, card, chat_done_ignore, NULL) != 0)
+        log_warn("%s: could not ask %s for the reason of a rejection", rq->id, user);
+out:
+    free(rq);
+    free(out);
+    free(ev);
+    free(fx);
+    free(card);
+}
+
 void bot_on_reaction(struct bot *b, const char *user, const char *channel, const char *request_id,
                      const char *emoji, int added, const char *dedup_key)
 {
-    char text[128];
     if (strcmp(emoji, b->policy.react_approve) == 0) {
         bot_apply_user_event(b, request_id, added ? EV_APPROVE : EV_UNAPPROVE, user, channel,
                          "reaction", "", dedup_key);
     } else if (strcmp(emoji, b->policy.react_reject) == 0 && added) {
-        snprintf(text, sizeof(text), "rejected with :%s: (no reason given)", emoji);
-        bot_apply_user_event(b, request_id, EV_REJECT, user, channel, "reaction", text,
-                             dedup_key);
+        ask_reject_reason(b, request_id, user, channel);
     }
     /* Any other emoji is conversation, not a decision. */
 }

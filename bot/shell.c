@@ -95,6 +95,10 @@ static void print_card(FILE *out, const struct card *c)
         fprintf(out, "    | [Confirm] [Discard]  (click %s confirm | click %s discard)\n",
                 c->request_id, c->request_id);
         break;
+    case CARD_BUTTONS_REJECT:
+        fprintf(out, "    | [Reject with a reason]  (click %s reject note=\"...\")\n",
+                c->request_id);
+        break;
     }
 }
 

@@ -233,6 +233,10 @@ static json_t *card_actions(const struct card *c)
                          button(SLACK_ACTION_APPROVE, "Approve", "primary", id,
                                 approve_confirm(id)),
                          button(SLACK_ACTION_REJECT, "Reject", "danger", id, NULL));
+    case CARD_BUTTONS_REJECT:
+        return json_pack("{s:s, s:s, s:[o]}", "type", "actions", "block_id", "card_actions",
+                         "elements",
+                         button(SLACK_ACTION_REJECT, "Reject with a reason", "danger", id, NULL));
     case CARD_BUTTONS_CONFIRM_DISCARD:
         return json_pack("{s:s, s:s, s:[o, o]}", "type", "actions", "block_id", "card_actions",
                          "elements",

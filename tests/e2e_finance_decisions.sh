@@ -44,5 +44,17 @@ click CR-3 confirm
 as U0FIN1
 react CR-3 x
 IN
-expect "Rejected by @U0FIN1: rejected with :x: (no reason given)."
+# A reject reaction asks for the reason the way the Reject button does; the request
+# waits for it (nothing recorded), and the reason given is the one recorded.
+expect "You reacted :x: to reject CR-3. A rejection needs a reason @U0ALICE can act on"
+expect "[Reject with a reason]  (click CR-3 reject note=\"...\")"
+expect_not "Rejected by"
+shell <<'IN'
+as U0FIN1
+show CR-3
+click CR-3 reject note="Buyer asked us to keep it until the renewal"
+IN
+expect "awaiting_approval" "still waiting for finance after the reaction"
+expect "Rejected by @U0FIN1: Buyer asked us to keep it until the renewal"
+expect_not "no reason given"
 finish

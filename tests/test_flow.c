@@ -889,6 +889,87 @@ static void test_card_shows_buttons_only_while_finance_decides(void)
     CHECK(c.buttons == CARD_BUTTONS_CONFIRM_DISCARD);
 }
 
+static const char *field_value(const struct card *c, const char *label)
+{
+    for (int i = 0; i < c->n_fields; i++)
+        if (strcmp(c->fields[i].label, label) == 0)
+            return c->fields[i].value;
+    return NULL;
+}
+
+/* The fullest card: every optional field, eight entitlements, four approvals, a
+ * decision: nothing is dropped, "Approved by" included. */
+static void test_card_keeps_every_field_of_the_fullest_request(void)
+{
+    struct request rq = awaiting(MARKET_AZURE, REQUEST_CANCEL);
+    struct card c;
+    char label[32];
+    snprintf(rq.agreement.subscription_id, sizeof(rq.agreement.subscription_id), "sub-1");
+    snprintf(rq.agreement.offer_id, sizeof(rq.agreement.offer_id), "offer-1");
+    snprintf(rq.agreement.start_date, sizeof(rq.agreement.start_date), "2025-01-01");
+    snprintf(rq.case_id, sizeof(rq.case_id), "12345");
+    snprintf(rq.case_status, sizeof(rq.case_status), "Pending");
+    snprintf(rq.buyer_ref, sizeof(rq.buyer_ref), "ZD-1");
+    snprintf(rq.next_step, sizeof(rq.next_step), "new offer");
+    snprintf(rq.provider_ref, sizeof(rq.provider_ref), "ref-1");
+    snprintf(rq.provider_status, sizeof(rq.provider_status), "Pending");
+    snprintf(rq.decided_by, sizeof(rq.decided_by), "U0FIN2");
+    snprintf(rq.decision_note, sizeof(rq.decision_note), "why");
+    rq.n_items = REQUEST_MAX_ITEMS;
+    for (int i = 0; i < rq.n_items; i++) {
+        snprintf(rq.items[i].id, sizeof(rq.items[i].id), "ent-%d", i + 1);
+        snprintf(rq.items[i].product, sizeof(rq.items[i].product), "Pack %d", i + 1);
+        rq.items[i].value_cents = 700000;
+        snprintf(rq.items[i].currency, sizeof(rq.items[i].currency), "USD");
+    }
+    rq.n_approvals = REQUEST_MAX_APPROVALS;
+    for (int i = 0; i < rq.n_approvals; i++)
+        snprintf(rq.approvals[i].user, sizeof(rq.approvals[i].user), "U0FIN%d", i + 1);
+    card_render(&rq, &c);
+    CHECK(c.n_fields < CARD_MAX_FIELDS);
+    for (int i = 0; i < rq.n_items; i++) {
+        snprintf(label, sizeof(label), "Entitlement %d of %d", i + 1, rq.n_items);
+        CHECK(field_value(&c, label) != NULL);
+    }
+    CHECK_STR(field_value(&c, "Total value"), "56,000.00 USD");
+    CHECK(field_value(&c, "Product") == NULL);     /* the first entitlement's alone */
+    CHECK_CONTAINS(field_value(&c, "Approved by"), "<@U0FIN4>");
+    CHECK(field_value(&c, "Decision") != NULL);
+}
+
+/* A card tells the truth at every state: the look-up's agreement status only until
+ * the marketplace has it; a self-serve refusal only while it is the state, and not
+ * once the support case that took it over is resolved. */
+static void test_card_drops_what_is_no_longer_true(void)
+{
+    struct request rq = awaiting(MARKET_AWS, REQUEST_CANCEL);
+    struct card c;
+    snprintf(rq.agreement.status, sizeof(rq.agreement.status), "ACTIVE");
+    card_render(&rq, &c);
+    CHECK_STR(field_value(&c, "Agreement status"), "ACTIVE");
+    rq.state = REQUEST_COMPLETED;
+    snprintf(rq.provider_status, sizeof(rq.provider_status), "APPROVED");
+    card_render(&rq, &c);
+    CHECK(field_value(&c, "Agreement status") == NULL);
+    CHECK_STR(field_value(&c, "Marketplace status"), "APPROVED");
+    rq.state = REQUEST_FAILED;
+    snprintf(rq.provider_status, sizeof(rq.provider_status), "NOT_ELIGIBLE");
+    snprintf(rq.failure, sizeof(rq.failure), "not eligible for self-serve");
+    card_render(&rq, &c);
+    CHECK_STR(field_value(&c, "Failure"), "not eligible for self-serve");
+    rq.state = REQUEST_SUPPORT_CASE;
+    snprintf(rq.case_id, sizeof(rq.case_id), "12345");
+    card_render(&rq, &c);
+    CHECK(field_value(&c, "Failure") == NULL);
+    CHECK(field_value(&c, "Self-serve refused") != NULL);
+    CHECK(field_value(&c, "Marketplace status") == NULL);
+    rq.state = REQUEST_COMPLETED;
+    card_render(&rq, &c);
+    CHECK(field_value(&c, "Failure") == NULL);
+    CHECK(field_value(&c, "Self-serve refused") == NULL);
+    CHECK(field_value(&c, "Marketplace status") == NULL);
+}
+
 static void test_format_money_and_time(void)
 {
     char buf[64];
@@ -1019,6 +1100,8 @@ int main(void)
     RUN(test_several_entitlements_all_refused_fail_the_request);
     RUN(test_refusal_leaves_output_equal_to_input);
     RUN(test_card_shows_buttons_only_while_finance_decides);
+    RUN(test_card_keeps_every_field_of_the_fullest_request);
+    RUN(test_card_drops_what_is_no_longer_true);
     RUN(test_format_money_and_time);
     return check_summary();
 }
