@@ -8,9 +8,6 @@
 . "$(dirname "$0")/lib_e2e_slack.sh"
 
 printf '{"approvers": {"users": ["U0FIN1", "U0FIN2"], "usergroup": "S0FINANCE"}}' >"$WORK/policy.json"
-home() {        # home ENVELOPE_ID EVENT_ID USER
-    printf '{"envelope_id":"%s","type":"events_api","accepts_response_payload":false,"retry_attempt":0,"retry_reason":"","payload":{"token":"x","team_id":"T0TEAM","api_app_id":"A0APP","type":"event_callback","event_id":"%s","event_time":1700000000,"event":{"type":"app_home_opened","user":"%s","channel":"D0HOME","tab":"home","event_ts":"1700000300.000100"}}}' "$1" "$2" "$3"
-}
 
 cat >"$WORK/script" <<IN
 wait api auth.test

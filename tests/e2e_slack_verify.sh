@@ -7,9 +7,6 @@
 . "$(dirname "$0")/lib_e2e.sh"
 . "$(dirname "$0")/lib_e2e_slack.sh"
 
-home() {         # home ENVELOPE_ID EVENT_ID USER: the user opens App Home
-    printf '{"envelope_id":"%s","type":"events_api","accepts_response_payload":false,"retry_attempt":0,"retry_reason":"","payload":{"token":"x","team_id":"T0TEAM","api_app_id":"A0APP","type":"event_callback","event_id":"%s","event_time":1700000000,"event":{"type":"app_home_opened","user":"%s","channel":"D0HOME","tab":"home","event_ts":"1700000300.000100"}}}' "$1" "$2" "$3"
-}
 home_click() {   # home_click ENVELOPE_ID USER ACTION REQUEST: a button in App Home (no response_url)
     printf '{"envelope_id":"%s","type":"interactive","accepts_response_payload":false,"payload":{"type":"block_actions","user":{"id":"%s"},"team":{"id":"T0TEAM"},"container":{"type":"view","view_id":"V0HOME"},"view":{"id":"V0HOME","type":"home"},"trigger_id":"trig-%s","actions":[{"action_id":"%s","block_id":"home","value":"%s","type":"button","action_ts":"1700000400.000100"}]}}' "$1" "$2" "$1" "$3" "$4"
 }

@@ -15,6 +15,9 @@ slash() {        # slash ENVELOPE_ID USER TEXT
 click() {        # click ENVELOPE_ID USER ACTION REQUEST [MESSAGE_TS]
     printf '{"envelope_id":"%s","type":"interactive","accepts_response_payload":false,"payload":{"type":"block_actions","user":{"id":"%s"},"team":{"id":"T0TEAM"},"container":{"type":"message","message_ts":"%s","channel_id":"C0CANCELS"},"channel":{"id":"C0CANCELS"},"trigger_id":"trig-%s","actions":[{"action_id":"%s","block_id":"actions","value":"%s","type":"button","action_ts":"1700000100.%06d"}]}}' "$1" "$2" "${5:-1700000000.000300}" "$1" "$3" "$4" "$RANDOM"
 }
+home() {         # home ENVELOPE_ID EVENT_ID USER: the user opens App Home
+    printf '{"envelope_id":"%s","type":"events_api","accepts_response_payload":false,"retry_attempt":0,"retry_reason":"","payload":{"token":"x","team_id":"T0TEAM","api_app_id":"A0APP","type":"event_callback","event_id":"%s","event_time":1700000000,"event":{"type":"app_home_opened","user":"%s","channel":"D0HOME","tab":"home","event_ts":"1700000300.000100"}}}' "$1" "$2" "$3"
+}
 reaction() {     # reaction ENVELOPE_ID EVENT_ID USER EMOJI ITEM_TS [removed]
     printf '{"envelope_id":"%s","type":"events_api","accepts_response_payload":false,"retry_attempt":0,"retry_reason":"","payload":{"token":"x","team_id":"T0TEAM","api_app_id":"A0APP","type":"event_callback","event_id":"%s","event_time":1700000000,"event":{"type":"reaction_%s","user":"%s","reaction":"%s","item_user":"U0BOT","item":{"type":"message","channel":"C0CANCELS","ts":"%s"},"event_ts":"1700000200.000100"}}}' "$1" "$2" "${6:-added}" "$3" "$4" "$5"
 }
