@@ -139,7 +139,7 @@ static void render_common(const struct request *rq, struct card *c)
         /* The marketplace's own word, when it says more than ours. */
         int say = rq->items[i].status[0] && strcmp(rq->items[i].status, word) != 0 &&
                   strcmp(rq->items[i].status, "active") != 0;
-        char label[32], value[48] = "";
+        char label[48], value[48] = "";
         if (rq->items[i].value_cents > 0)
             format_money(value, sizeof(value), rq->items[i].value_cents, rq->items[i].currency);
         snprintf(label, sizeof(label), "Entitlement %d of %d", i + 1, rq->n_items);
@@ -172,7 +172,7 @@ void card_render(const struct request *rq, struct card *c)
      * self-serve refusal is why there is a case, not the request's state: the case
      * status says where it stands, and when the case is resolved the refusal is
      * history (kept in the record and the export, not on the card). */
-    if (!(rq->case_id[0] && (rq->state == REQUEST_SUPPORT_CASE || rq->state == REQUEST_COMPLETED)))
+    if (rq->state != REQUEST_SUPPORT_CASE && !(rq->case_status[0] && rq->state == REQUEST_COMPLETED))
         add_field(c, "Marketplace status", rq->provider_status);
     add_field(c, "Buyer link", rq->state == REQUEST_SUBMITTED ? rq->buyer_link : "");
     if (rq->state == REQUEST_FAILED)

@@ -903,7 +903,7 @@ static void test_card_keeps_every_field_of_the_fullest_request(void)
 {
     struct request rq = awaiting(MARKET_AZURE, REQUEST_CANCEL);
     struct card c;
-    char label[32];
+    char label[48];
     snprintf(rq.agreement.subscription_id, sizeof(rq.agreement.subscription_id), "sub-1");
     snprintf(rq.agreement.offer_id, sizeof(rq.agreement.offer_id), "offer-1");
     snprintf(rq.agreement.start_date, sizeof(rq.agreement.start_date), "2025-01-01");
@@ -959,6 +959,7 @@ static void test_card_drops_what_is_no_longer_true(void)
     CHECK_STR(field_value(&c, "Failure"), "not eligible for self-serve");
     rq.state = REQUEST_SUPPORT_CASE;
     snprintf(rq.case_id, sizeof(rq.case_id), "12345");
+    snprintf(rq.case_status, sizeof(rq.case_status), "Pending");
     card_render(&rq, &c);
     CHECK(field_value(&c, "Failure") == NULL);
     CHECK(field_value(&c, "Self-serve refused") != NULL);
