@@ -200,6 +200,23 @@ static void test_rendered_card_loses_its_buttons_once_decided(void)
     json_decref(blocks);
 }
 
+/* The approver who reacted to reject gets one button, the card's Reject: it opens the
+ * same reason form. The approvers' user group keeps Slack's mention syntax; markup
+ * anywhere else is escaped. */
+static void test_reject_prompt_and_group_mention(void)
+{
+    struct card c = make_card(1, CARD_BUTTONS_REJECT);
+    json_t *blocks = slack_card_blocks(&c), *elements;
+    char *text;
+    elements = json_object_get(block_of(blocks, "actions", 0), "elements");
+    CHECK(json_array_size(elements) == 1);
+    CHECK_STR(sget(json_array_get(elements, 0), "action_id"), SLACK_ACTION_REJECT);
+    json_decref(blocks);
+    text = slack_mrkdwn_escape("finance (<@U0FIN1>, <!subteam^S0FIN>) <!channel> <!subteam^>", 500);
+    CHECK_STR(text, "finance (<@U0FIN1>, <!subteam^S0FIN>) &lt;!channel&gt; &lt;!subteam^&gt;");
+    free(text);
+}
+
 static void test_fields_go_ten_to_a_section(void)
 {
     static const struct { int fields, sections, last; } cases[] = {
@@ -920,6 +937,7 @@ int main(void)
     RUN(test_rendered_card_loses_its_buttons_once_decided);
     RUN(test_fields_go_ten_to_a_section);
     RUN(test_card_texts_are_cut_to_block_kit_limits);
+    RUN(test_reject_prompt_and_group_mention);
     RUN(test_text_exactly_at_a_limit_is_not_cut);
     RUN(test_user_text_cannot_ping_or_link_but_mentions_stay);
     RUN(test_mrkdwn_escape_is_the_same_rule_for_any_text);
