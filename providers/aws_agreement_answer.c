@@ -372,9 +372,8 @@ static enum aws_verdict access_denied(const struct aws_args *a, const struct aws
     } else if (!strcmp(why, "INVALID_ACCESS")) {
         say(res, PROVIDER_E_NOT_SELLER, "AWS Marketplace refused %s for %s: seller account "
             "'%s'%s is not the agreement's seller (its proposer), and only the proposer can "
-            "%s. If this account bought the agreement, or another seller account sold it, ask "
-            "its seller; no IAM permission changes this (AccessDeniedException, INVALID_ACCESS: "
-            "%s)%s.", op, what, who->account, acct, proposer_right(a->op), words, rid);
+            "%s: ask its seller. No IAM permission changes this (INVALID_ACCESS: %.100s)%s.",
+            op, what, who->account, acct, proposer_right(a->op), words, rid);
     } else if (!strcmp(why, "INVALID_ACCOUNT_STATE") || !strcmp(why, "FAILED_KYC_COMPLIANCE")) {
         say(res, PROVIDER_E_DENIED, "AWS Marketplace refused %s for %s: seller account '%s'%s "
             "is not in a state that allows it (%s): check the account's seller registration%s "
