@@ -84,6 +84,12 @@ static void on_lookup_answer(void *ud, const struct provider_result *res)
     /* The draft and the end of its intent commit together: a crash in between would
      * otherwise resume the command and make a second draft. */
     int batched = ctx->intent_id && store_batch_begin(b->store) == STORE_OK;
+    if (res->rc == PROVIDER_E_NOT_SELLER) {
+        /* Not a failure to look up: the look-up's answer, a refusal naming the field. */
+        bot_tell(b, ctx->channel, ctx->user, res->message[0] ? res->message
+                                                              : provider_rc_text(res->rc));
+        goto out;
+    }
     if (res->rc != PROVIDER_OK || res->n_matches < 1) {
         snprintf(msg, sizeof(msg), "Could not look up %s: %s",
                  ctx->cmd.market != MARKET_AZURE ? ctx->cmd.agreement_id

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "bot/loop.h"
+#include "bot/log.h"
 
 struct loop_task {
     void (*fn)(void *arg);
@@ -200,6 +201,12 @@ static void provider_defer_background_at(void *loop, int64_t due_ms, void (*fn)(
     loop_defer_background_at(loop, due_ms, fn, arg);
 }
 
+static void provider_warn(void *loop, const char *line)
+{
+    (void)loop;
+    log_warn("%s", line);
+}
+
 struct provider_env loop_provider_env(struct loop *l)
 {
     struct provider_env env;
@@ -209,5 +216,6 @@ struct provider_env loop_provider_env(struct loop *l)
     env.defer_at = provider_defer_at;
     env.defer_background_at = provider_defer_background_at;
     env.now_ms = provider_now;
+    env.warn = provider_warn;
     return env;
 }

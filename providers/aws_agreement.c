@@ -8,7 +8,10 @@
  * so the loop may free() it if it ends first. Its life:
  *
  *   start -- check the account and the fields; a refusal finishes at once
- *   step  -- credentials fresh? send the API call : fetch credentials, then send
+ *   step  -- credentials fresh? send the API call : fetch credentials, then send;
+ *            a look-up first asks STS whose credentials they are, once per account
+ *            (aws_who.account_id), so that the answer can refuse an agreement this
+ *            seller cannot cancel; if STS fails, the look-up goes on without it
  *   answer -- done: finish | next page: step | throttled/5xx: retry after a jittered
  *             back-off while the budget lasts | expired token: fetch again, once
  *   finish -- the result goes through env.defer; the call is freed
@@ -25,6 +28,7 @@
 #include "providers/aws_agreement.h"
 #include "providers/aws_agreement_int.h"
 #include "providers/aws_sigv4.h"
+#include "providers/aws_sts.h"
 #include "providers/backoff.h"
 
 #define BACKOFF_BASE_MS 500
@@ -144,7 +148,7 @@ static void on_api(void *ud, const struct http_response *rsp)
 {
     struct aws_call *c = ud;
     struct aws_account *a = c->acct;
-    struct aws_who who = {a->name, a->source};
+    struct aws_who who = {a->name, a->source, a->account_id};
     enum aws_verdict v;
     if (c->args.op == AWS_OP_SEARCH) {          /* matches gather across pages */
         c->res.rc = PROVIDER_OK;
@@ -222,6 +226,88 @@ static void send_api(struct aws_call *c)
                     "client refused it.", aws_op_name(c->args.op));
 }
 
+/* ---- whose credentials: STS GetCallerIdentity, once per account ------------------- */
+
+static int needs_identity(const struct aws_call *c)
+{
+    const struct aws_account *a = c->acct;
+    return c->args.op == AWS_OP_DESCRIBE && !a->account_id[0] &&
+           now_ms(c->p) >= a->identity_retry_ms;
+}
+
+/* Without the id a look-up still works; only the refusal before Confirm is lost, and
+ * AWS's refusal at submission (AccessDeniedException INVALID_ACCESS) says it instead.
+ * Said once per account: the next attempt waits AWS_IDENTITY_RETRY_MS. */
+static void identity_failed(struct aws_call *c, const char *why)
+{
+    struct aws_account *a = c->acct;
+    char line[1100];
+    a->identity_retry_ms = now_ms(c->p) + AWS_IDENTITY_RETRY_MS;
+    if (a->identity_warned || !c->p->env.warn)
+        return;
+    a->identity_warned = 1;
+    snprintf(line, sizeof(line), "AWS seller account '%s': could not learn which AWS account "
+             "its credentials (%s) belong to: %.300s. Look-ups go on, but cannot refuse "
+             "agreements this seller cannot cancel (bought by this account, or sold by "
+             "another); AWS's refusal at submission will say so instead. Asking again in %d "
+             "minutes.", a->name, a->source, why, AWS_IDENTITY_RETRY_MS / 60000);
+    c->p->env.warn(c->p->env.loop, line);
+}
+
+static void on_identity(void *ud, const struct http_response *rsp)
+{
+    struct aws_call *c = ud;
+    struct aws_account *a = c->acct;
+    char id[AWS_ACCOUNT_ID_MAX], why[300];
+    if (rsp->transport != HTTP_OK)
+        snprintf(why, sizeof(why), "STS GetCallerIdentity %s",
+                 rsp->transport == HTTP_E_TIMEOUT ? "did not answer in time"
+                 : rsp->error[0] ? rsp->error : "could not be reached");
+    if (rsp->transport != HTTP_OK ||
+        aws_caller_identity_parse(rsp->status, rsp->body ? rsp->body : "", rsp->body_len, id,
+                                  why, sizeof(why)) != 0)
+        identity_failed(c, why);
+    else
+        memcpy(a->account_id, id, sizeof(a->account_id));
+    send_api(c);
+}
+
+static void send_identity(struct aws_call *c)
+{
+    struct aws_account *a = c->acct;
+    struct http_request *req = calloc(1, sizeof(*req));
+    struct aws_sigv4_params sp = {a->creds.access_key_id, a->creds.secret_access_key,
+                                  a->creds.session_token, a->region, AWS_STS_SIGNING_NAME,
+                                  now_ms(c->p)};
+    int rc, sent = -1;
+    if (!req)
+        abort();
+    snprintf(req->method, sizeof(req->method), "POST");
+    request_copy_str(req->url, sizeof(req->url), a->sts_endpoint);
+    http_request_add_header(req, "Content-Type", AWS_STS_CONTENT_TYPE);
+    req->body = AWS_STS_IDENTITY_BODY;
+    req->body_len = strlen(AWS_STS_IDENTITY_BODY);
+    req->timeout_ms = AWS_IDENTITY_TIMEOUT_MS;
+    if ((rc = aws_sigv4_sign(req, &sp)) == AWS_SIGV4_OK)
+        sent = http_send(c->p->env.http, req, on_identity, c);
+    OPENSSL_cleanse(req, sizeof(*req));
+    free(req);
+    if (rc != AWS_SIGV4_OK || sent != 0) {
+        identity_failed(c, rc != AWS_SIGV4_OK ? aws_sigv4_rc_text(rc)
+                                              : "the HTTP client refused the request");
+        send_api(c);
+    }
+}
+
+/* The call's next exchange once the credentials are fresh. */
+static void send_next(struct aws_call *c)
+{
+    if (needs_identity(c))
+        send_identity(c);
+    else
+        send_api(c);
+}
+
 static void on_creds(void *ud, const struct http_response *rsp)
 {
     struct aws_call *c = ud;
@@ -248,7 +334,7 @@ static void on_creds(void *ud, const struct http_response *rsp)
     a->creds = cr;
     a->have_creds = 1;
     OPENSSL_cleanse(&cr, sizeof(cr));
-    send_api(c);
+    send_next(c);
 }
 
 static void fetch_creds(struct aws_call *c)
@@ -285,7 +371,7 @@ static void step(struct aws_call *c)
         (!a->have_creds || aws_credentials_need_refresh(&a->creds, now_ms(c->p))))
         fetch_creds(c);
     else
-        send_api(c);
+        send_next(c);
 }
 
 static struct aws_account *account_named(struct aws_priv *pv, const char *name)

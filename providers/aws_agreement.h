@@ -9,6 +9,13 @@
  *   poll     GetAgreementCancellationRequest / GetBillingAdjustmentRequest
  *   withdraw CancelAgreementCancellationRequest   (refunds cannot be withdrawn)
  *
+ * A look-up first learns, once per account, which AWS account the credentials belong
+ * to (STS GetCallerIdentity at AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else
+ * https://sts.<region>.amazonaws.com/; 5 s timeout) and then answers
+ * PROVIDER_E_NOT_SELLER, with the sentence for the requester, for an agreement that
+ * account bought or another seller proposed. If STS fails, the look-up is answered as
+ * before and env.warn says so once; STS is asked again after 15 minutes.
+ *
  * Config (provider_new's config_json, the policy's "aws" object; other keys such as
  * "buyer_link" are ignored): {"accounts": {"default": {"profile": "seller",
  * "region": "us-east-1"}, ...}}. Without accounts there is one, "default", on the

@@ -233,6 +233,12 @@ static enum aws_verdict read_ok(struct aws_args *a, const struct aws_who *who,
         agreement_from(body, &res->matches[0]);
         res->n_matches = 1;
         res->rc = PROVIDER_OK;
+        /* Only the proposer may send SendAgreementCancellationRequest ("Allows sellers
+         * (proposers) ...", the API reference): refuse now, before Confirm, rather
+         * than after finance has approved. */
+        provider_refuse_not_seller(res, res->matches[0].id, who->account_id,
+                                   res->matches[0].buyer_account,
+                                   jstr(json_object_get(body, "proposer"), "accountId"));
         return AWS_DONE;
     case AWS_OP_SEARCH:
         return read_search(a, who, body, res);
@@ -325,6 +331,67 @@ static enum aws_verdict validation(const struct aws_args *a, const json_t *body,
     return AWS_DONE;
 }
 
+/* What the seller may not do by the operation, for "only the proposer can ...". */
+static const char *proposer_right(enum aws_op op)
+{
+    switch (op) {
+    case AWS_OP_SEND_CANCEL:     return "ask for its cancellation";
+    case AWS_OP_WITHDRAW_CANCEL: return "withdraw its cancellation request";
+    case AWS_OP_CREATE_REFUND:   return "adjust its invoices";
+    case AWS_OP_DESCRIBE:
+    case AWS_OP_SEARCH:
+    case AWS_OP_GET_CANCEL:
+    case AWS_OP_GET_REFUND:      break;
+    }
+    return "act on it as its seller";
+}
+
+/* AccessDeniedException. Documented (Agreement API reference, e.g. CancelAgreement's
+ * Errors): members message, reason ("the reason for the access denied exception") and
+ * requestId. The service model (@aws-sdk/client-marketplace-agreement) lists the
+ * reasons INVALID_ACCOUNT_STATE, DENIED_BY_PRIVATE_MARKETPLACE_POLICY,
+ * FAILED_KYC_COMPLIANCE, MISSING_MFA and INVALID_ACCESS, without a word on each.
+ * Inferred, not documented: an IAM denial carries no reason (its message is IAM's
+ * "... is not authorized to perform: aws-marketplace:..."), so only then is the
+ * advice "allow the IAM action"; INVALID_ACCESS is AWS's answer to a seller call on
+ * an agreement whose proposer is another account (seen when our account had bought
+ * the agreement), so it is PROVIDER_E_NOT_SELLER, not a permission to add. The other
+ * reasons are read from their names. */
+static enum aws_verdict access_denied(const struct aws_args *a, const struct aws_who *who,
+                                      const json_t *body, const char *what, const char *words,
+                                      const char *rid, struct provider_result *res)
+{
+    const char *op = aws_op_name(a->op), *why = jstr(body, "reason");
+    char acct[40] = "";
+    if (who->account_id && who->account_id[0])
+        snprintf(acct, sizeof(acct), " (%s)", who->account_id);
+    if (!why || !*why) {
+        say(res, PROVIDER_E_DENIED, "The credentials of seller account '%s' (%s) may not call "
+            "%s: allow the IAM action aws-marketplace:%s (%s)%s.", who->account, who->source,
+            op, op, words, rid);
+    } else if (!strcmp(why, "INVALID_ACCESS")) {
+        say(res, PROVIDER_E_NOT_SELLER, "AWS Marketplace refused %s for %s: seller account "
+            "'%s'%s is not the agreement's seller (its proposer), and only the proposer can "
+            "%s: ask its seller. No IAM permission changes this (INVALID_ACCESS: %.100s)%s.",
+            op, what, who->account, acct, proposer_right(a->op), words, rid);
+    } else if (!strcmp(why, "INVALID_ACCOUNT_STATE") || !strcmp(why, "FAILED_KYC_COMPLIANCE")) {
+        say(res, PROVIDER_E_DENIED, "AWS Marketplace refused %s for %s: seller account '%s'%s "
+            "is not in a state that allows it (%s): check the account's seller registration%s "
+            "in the AWS Marketplace Management Portal (%s)%s.", op, what, who->account, acct,
+            why, !strcmp(why, "FAILED_KYC_COMPLIANCE") ? " and its KYC verification" : "",
+            words, rid);
+    } else if (!strcmp(why, "MISSING_MFA")) {
+        say(res, PROVIDER_E_DENIED, "AWS Marketplace refused %s for %s: it wants credentials "
+            "of an MFA-authenticated session for seller account '%s' (%s, MISSING_MFA: %s)%s.",
+            op, what, who->account, who->source, words, rid);
+    } else {
+        say(res, PROVIDER_E_DENIED, "AWS Marketplace refused %s for %s to seller account "
+            "'%s'%s (AccessDeniedException, reason %.40s: %s)%s.", op, what, who->account, acct,
+            why, words, rid);
+    }
+    return AWS_DONE;
+}
+
 static enum aws_verdict read_error(const struct aws_args *a, const struct aws_who *who,
                                    const struct http_response *rsp, const json_t *body,
                                    struct provider_result *res)
@@ -371,14 +438,8 @@ static enum aws_verdict read_error(const struct aws_args *a, const struct aws_wh
             "so check the account too (%s)%s.", what, who->account, words, rid);
         return AWS_DONE;
     }
-    if (!strcmp(type, "AccessDeniedException") || (!type[0] && st == 403)) {
-        const char *why = jstr(body, "reason");
-        say(res, PROVIDER_E_DENIED, "The credentials of seller account '%s' (%s) may not call "
-            "%s: allow the IAM action aws-marketplace:%s%s%s (%s)%s.", who->account,
-            who->source, op, op, why ? "; AWS gives the reason " : "", why ? why : "", words,
-            rid);
-        return AWS_DONE;
-    }
+    if (!strcmp(type, "AccessDeniedException") || (!type[0] && st == 403))
+        return access_denied(a, who, body, what, words, rid, res);
     if (!strcmp(type, "ConflictException") || (!type[0] && st == 409)) {
         if (a->op == AWS_OP_WITHDRAW_CANCEL)
             say(res, PROVIDER_E_CONFLICT, "The %s can no longer be withdrawn: AWS only "

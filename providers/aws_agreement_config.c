@@ -126,10 +126,14 @@ out:
 
 /* ---- start-up: region, endpoint and credentials of each account ------------------ */
 
-static int set_endpoint(struct aws_account *a, char *err, size_t errlen)
+/* The endpoint of one service: AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL,
+ * unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true; else https://<host>.<region>.
+ * amazonaws.com[.cn]/. out ends with '/' (awsJson and Query calls post to "/"). */
+static int set_endpoint(struct aws_account *a, const char *service_var, const char *host,
+                        char *out, size_t cap, char *err, size_t errlen)
 {
     const char *ignore = a->base_getenv(a->base_ud, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-    const char *var = "AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT", *v = NULL;
+    const char *var = service_var, *v = NULL;
     size_t n;
     if (!(ignore && strcasecmp(ignore, "true") == 0)) {
         if (!(v = a->base_getenv(a->base_ud, var)) || !*v) {
@@ -138,19 +142,18 @@ static int set_endpoint(struct aws_account *a, char *err, size_t errlen)
         }
     }
     if (!v || !*v) {
-        snprintf(a->endpoint, sizeof(a->endpoint), "https://agreement-marketplace.%s.amazonaws.com%s/",
-                 a->region, strncmp(a->region, "cn-", 3) == 0 ? ".cn" : "");
+        snprintf(out, cap, "https://%s.%s.amazonaws.com%s/", host, a->region,
+                 strncmp(a->region, "cn-", 3) == 0 ? ".cn" : "");
         return 0;
     }
     n = strlen(v);
     if ((strncasecmp(v, "https://", 8) != 0 && strncasecmp(v, "http://", 7) != 0) ||
-        strpbrk(v, " \t\r\n?#") || n + 2 > sizeof(a->endpoint)) {
+        strpbrk(v, " \t\r\n?#") || n + 2 > cap) {
         fail(err, errlen, "%s is not an endpoint URL like https://host[:port][/path] (no query, "
-             "at most %zu characters)", var, sizeof(a->endpoint) - 2);
+             "at most %zu characters)", var, cap - 2);
         return -1;
     }
-    /* awsJson posts to "/" under the endpoint's path. */
-    snprintf(a->endpoint, sizeof(a->endpoint), "%s%s", v, v[n - 1] == '/' ? "" : "/");
+    snprintf(out, cap, "%s%s", v, v[n - 1] == '/' ? "" : "/");
     return 0;
 }
 
@@ -179,7 +182,10 @@ int aws_account_resolve(struct aws_account *a, char *err, size_t errlen)
         fail(err, errlen, "AWS seller account '%s': %s", a->name, why);
         return -1;
     }
-    if (set_endpoint(a, err, errlen))
+    if (set_endpoint(a, "AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT", "agreement-marketplace",
+                     a->endpoint, sizeof(a->endpoint), err, errlen) ||
+        set_endpoint(a, "AWS_ENDPOINT_URL_STS", "sts", a->sts_endpoint, sizeof(a->sts_endpoint),
+                     err, errlen))
         return -1;
     rc = aws_credentials_resolve(aws_account_getenv, a, &a->creds, why, sizeof(why));
     if (rc == AWS_CRED_OK) {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "providers/aws_credentials.h"
+#include "providers/aws_sts.h"
 #include "providers/http.h"
 #include "providers/provider.h"
 
@@ -20,6 +21,8 @@
 #define AWS_AGREEMENT_TARGET_PREFIX "AWSMPCommerceService_v20200301."
 #define AWS_AGREEMENT_SIGNING_NAME "aws-marketplace"
 #define AWS_AGREEMENT_CONTENT_TYPE "application/x-amz-json-1.0"
+#define AWS_IDENTITY_TIMEOUT_MS 5000         /* GetCallerIdentity: it delays a look-up */
+#define AWS_IDENTITY_RETRY_MS (15 * 60 * 1000)   /* after a failure, ask again no sooner */
 
 /* ---- accounts (aws_agreement_config.c) ---- */
 
@@ -36,12 +39,18 @@ struct aws_account {
     char profile[64];                /* "" : AWS_PROFILE, else "default" */
     char region[64];
     char endpoint[1024];             /* ends with '/' */
+    char sts_endpoint[1024];         /* GetCallerIdentity; ends with '/' */
     enum cred_kind kind;
     int have_creds;
     struct aws_credentials creds;
     char source[160];                /* where the credentials come from, for sentences */
     aws_getenv_fn base_getenv;       /* the provider's environment ... */
     void *base_ud;                   /* ... seen through aws_account_getenv */
+    /* Which AWS account the credentials belong to (STS GetCallerIdentity, asked at
+     * the first look-up and kept for the process): "" while unknown. */
+    char account_id[AWS_ACCOUNT_ID_MAX];
+    int64_t identity_retry_ms;       /* after a failure: not asked again before this */
+    int identity_warned;             /* the failure is logged once */
 };
 
 struct aws_priv {
@@ -109,6 +118,7 @@ enum aws_verdict {
 struct aws_who {
     const char *account;
     const char *source;
+    const char *account_id;          /* its 12-digit id, or "" when unknown */
 };
 
 const char *aws_op_name(enum aws_op op);    /* "DescribeAgreement" */

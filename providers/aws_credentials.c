@@ -4,9 +4,8 @@
  * (present, fits, no spaces or control characters, since they end up in headers)
  * and phrases the error from a description of where the value came from. The shared
  * files go through profile_read(), a small INI reader that keeps only the keys of
- * one profile and their line numbers. The STS answer is XML, read by xml_find() and
- * xml_text(): enough XML for one known document (entities, character references,
- * CDATA, comments), not a general parser. Secrets copied into locals are wiped. */
+ * one profile and their line numbers. The STS answer is XML, read with aws_sts.h's
+ * small reader. Secrets copied into locals are wiped. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -19,6 +18,7 @@
 #include <openssl/crypto.h>
 #include "providers/aws_credentials.h"
 #include "providers/aws_sigv4.h"
+#include "providers/aws_sts.h"
 
 #define ECS_AGENT "http://169.254.170.2"
 #define WEB_TOKEN_MAX 20000          /* STS: WebIdentityToken is at most 20000 characters */
@@ -707,133 +707,6 @@ out:
     return rc;
 }
 
-static const char *find_str(const char *p, const char *end, const char *s)
-{
-    size_t n = strlen(s);
-    for (; p && (size_t)(end - p) >= n; p++)
-        if (memcmp(p, s, n) == 0)
-            return p;
-    return NULL;
-}
-
-static int starts(const char *p, const char *end, const char *s)
-{
-    return (size_t)(end - p) >= strlen(s) && memcmp(p, s, strlen(s)) == 0;
-}
-
-/* The content of the first element `name` in [p, end). Names match whole ("Token"
- * is not "TokenType"); comments, CDATA, declarations and processing instructions
- * are stepped over; a '>' inside a quoted attribute does not end a tag; nested
- * elements of the same name are counted. */
-static int xml_find(const char *p, const char *end, const char *name, const char **in,
-                    const char **in_end)
-{
-    static const char *const skips[][2] = {{"<!--", "-->"}, {"<![CDATA[", "]]>"},
-                                           {"<?", "?>"}, {"<!", ">"}};
-    size_t nl = strlen(name);
-    const char *content = NULL;
-    int depth = 0;
-    while (p < end && (p = memchr(p, '<', (size_t)(end - p)))) {
-        const char *t, *gt;
-        int closing, skipped = 0, match;
-        char quote = 0;
-        for (size_t k = 0; k < 4 && !skipped; k++)
-            if (starts(p, end, skips[k][0])) {
-                if (!(p = find_str(p, end, skips[k][1])))
-                    return -1;
-                p += strlen(skips[k][1]);
-                skipped = 1;
-            }
-        if (skipped)
-            continue;
-        closing = p + 1 < end && p[1] == '/';
-        t = p + 1 + closing;
-        for (gt = t; gt < end && (quote || *gt != '>'); gt++)
-            if (*gt == '"' || *gt == '\'')
-                quote = quote == *gt ? 0 : quote ? quote : *gt;
-        if (gt >= end)
-            return -1;
-        match = (size_t)(gt - t) >= nl && memcmp(t, name, nl) == 0 &&
-                (t + nl == gt || isspace((unsigned char)t[nl]) || t[nl] == '/');
-        if (match && !closing && gt[-1] == '/') {
-            if (depth == 0) {                    /* <Name/>: present and empty */
-                *in = *in_end = gt;
-                return 0;
-            }
-        } else if (match && !closing) {
-            if (depth++ == 0)
-                content = gt + 1;
-        } else if (match && depth > 0 && --depth == 0) {
-            *in = content;
-            *in_end = p;
-            return 0;
-        }
-        p = gt + 1;
-    }
-    return -1;
-}
-
-/* An element's text: entities and (ASCII) character references decoded, CDATA
- * copied, comments dropped, surrounding blanks trimmed. -1 when it holds an element or an
- * unknown entity, or does not fit in cap bytes with its NUL. */
-static int xml_text(const char *p, const char *end, char *out, size_t cap)
-{
-    static const char *const ents[][2] = {{"amp;", "&"}, {"lt;", "<"}, {"gt;", ">"},
-                                          {"quot;", "\""}, {"apos;", "'"}};
-    size_t n = 0;
-    char *text;
-    while (p < end) {
-        const char *lit = p, *q;
-        size_t litlen = 1;
-        char ascii;
-        if (starts(p, end, "<![CDATA[") || starts(p, end, "<!--")) {
-            int cdata = p[2] == '[';
-            if (!(q = find_str(p, end, cdata ? "]]>" : "-->")))
-                return -1;
-            lit = p + 9;
-            litlen = cdata ? (size_t)(q - lit) : 0;
-            p = q + 3;
-        } else if (*p == '<') {
-            return -1;
-        } else if (*p == '&') {
-            unsigned long cp = 0;
-            char *num_end;
-            size_t k;
-            for (k = 0; k < 5 && !starts(p + 1, end, ents[k][0]); k++)
-                ;
-            if (k < 5) {
-                lit = ents[k][1];
-                p += 1 + strlen(ents[k][0]);
-            } else if (starts(p, end, "&#")) {
-                int hex = p + 2 < end && p[2] == 'x';
-                /* strtoul alone would take blanks, signs and a second "0x" */
-                if (!(q = memchr(p, ';', (size_t)(end - p))) || q - p > 12 ||
-                    !isxdigit((unsigned char)p[2 + hex]))
-                    return -1;
-                cp = strtoul(p + 2 + hex, &num_end, hex ? 16 : 10);
-                /* Credentials are printable ASCII: any other character is an error. */
-                if (num_end != q || cp < 0x20 || cp > 0x7e)
-                    return -1;
-                ascii = (char)cp;
-                lit = &ascii;
-                p = q + 1;
-            } else {
-                return -1;
-            }
-        } else {
-            p++;
-        }
-        if (n + litlen >= cap)
-            return -1;
-        memcpy(out + n, lit, litlen);
-        n += litlen;
-    }
-    out[n] = '\0';
-    text = trim(out);
-    memmove(out, text, strlen(text) + 1);
-    return 0;
-}
-
 int aws_web_identity_parse(const char *body, size_t len, struct aws_credentials *out,
                            char *err, size_t errlen)
 {
@@ -850,22 +723,17 @@ int aws_web_identity_parse(const char *body, size_t len, struct aws_credentials 
     const char *end = body + len, *r0, *r1, *c0, *c1, *f0, *f1;
     int64_t expires_ms = 0;
     int rc = AWS_CRED_OK;
-    if (xml_find(body, end, "AssumeRoleWithWebIdentityResult", &r0, &r1) ||
-        xml_find(r0, r1, "Credentials", &c0, &c1)) {
-        static const char code_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                         "0123456789.";
+    if (aws_xml_find(body, end, "AssumeRoleWithWebIdentityResult", &r0, &r1) ||
+        aws_xml_find(r0, r1, "Credentials", &c0, &c1)) {
         char code[64];
-        /* Only a word-like Code is quoted: the Message may echo what was sent. */
-        if (!xml_find(body, end, "Error", &r0, &r1) && !xml_find(r0, r1, "Code", &f0, &f1) &&
-            !xml_text(f0, f1, code, sizeof(code)) && code[0] &&
-            code[strspn(code, code_chars)] == '\0')
+        if (aws_sts_error_code(body, len, code, sizeof(code)) == 0)
             return fail(err, errlen, AWS_CRED_E_INVALID,
                         "STS refused AssumeRoleWithWebIdentity: %s.", code);
         return fail(err, errlen, AWS_CRED_E_INVALID, "The STS response has no "
                     "AssumeRoleWithWebIdentityResult/Credentials element.");
     }
     for (int k = 0; k < 4 && !rc; k++)
-        if (xml_find(c0, c1, names[k], &f0, &f1) || xml_text(f0, f1, val[k], cap[k]))
+        if (aws_xml_find(c0, c1, names[k], &f0, &f1) || aws_xml_text(f0, f1, val[k], cap[k]))
             rc = fail(err, errlen, AWS_CRED_E_INVALID,
                       "%s in the STS response's Credentials is missing, malformed or too long.",
                       names[k]);

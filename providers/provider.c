@@ -2,6 +2,7 @@
  * a backend's private state, and wrappers that give optional operations a default. */
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 #include "providers/provider.h"
 
 struct provider *provider_new(const struct provider_ops *ops, const struct provider_env *env,
@@ -84,6 +85,34 @@ const char *provider_rc_text(enum provider_rc rc)
     case PROVIDER_E_TIMEOUT:      return "The marketplace did not answer in time; I will retry.";
     case PROVIDER_E_AUTH:         return "The marketplace did not accept the seller credentials.";
     case PROVIDER_E_UNSUPPORTED:  return "This marketplace does not support that operation.";
+    case PROVIDER_E_NOT_SELLER:   return "This seller account is not the agreement's seller (its proposer), so it cannot ask for its cancellation.";
     }
     return "Unexpected marketplace error.";
+}
+
+int provider_refuse_not_seller(struct provider_result *res, const char *agreement_id,
+                               const char *our_account, const char *acceptor,
+                               const char *proposer)
+{
+    if (!our_account || !our_account[0])
+        return 0;
+    acceptor = acceptor ? acceptor : "";
+    proposer = proposer ? proposer : "";
+    if (strcmp(acceptor, our_account) == 0) {
+        res->rc = PROVIDER_E_NOT_SELLER;
+        snprintf(res->message, sizeof(res->message), "agreement: %.64s was bought by this "
+                 "account (%.20s): only its seller (the proposer%s%.20s) can cancel it; ask "
+                 "them.", agreement_id, our_account, proposer[0] ? ", " : "", proposer);
+        return 1;
+    }
+    if (proposer[0] && strcmp(proposer, our_account) != 0) {
+        res->rc = PROVIDER_E_NOT_SELLER;
+        snprintf(res->message, sizeof(res->message), "agreement: %.64s was sold by account "
+                 "%.20s, not by this seller account (%.20s): only its seller (the proposer) "
+                 "can cancel it. If that account is configured here, name it with "
+                 "account=<name>; otherwise ask its seller.", agreement_id, proposer,
+                 our_account);
+        return 1;
+    }
+    return 0;
 }

@@ -23,7 +23,8 @@ enum provider_rc {
     PROVIDER_E_UNAVAILABLE,     /* 5xx, connection failure */
     PROVIDER_E_TIMEOUT,
     PROVIDER_E_AUTH,            /* bad or expired credentials, clock skew */
-    PROVIDER_E_UNSUPPORTED      /* this backend cannot do that operation */
+    PROVIDER_E_UNSUPPORTED,     /* this backend cannot do that operation */
+    PROVIDER_E_NOT_SELLER       /* this seller account is not the agreement's proposer */
 };
 
 /* What to look up: one agreement by id, or candidates by buyer / offer. */
@@ -84,6 +85,9 @@ struct provider_env {
     void (*defer_background_at)(void *loop, int64_t due_ms, void (*fn)(void *arg), void *arg);
     int64_t (*now_ms)(void *loop);
     struct http_client *http;                /* NULL for sim */
+    /* One line for the operator's log (never a secret); may be NULL. For what no
+     * request waits on, e.g. "this account's id is unknown, checks are weaker". */
+    void (*warn)(void *loop, const char *line);
 };
 
 struct provider_ops {
@@ -125,5 +129,15 @@ int provider_suspend(struct provider *p, const struct provider_target *t, provid
 
 /* One sentence per code, for the thread and the record. */
 const char *provider_rc_text(enum provider_rc rc);
+
+/* Only an agreement's seller (its proposer) can ask for its cancellation. When
+ * our_account (this seller account's id; "" when unknown) is the agreement's acceptor
+ * or is not its proposer, fills res with PROVIDER_E_NOT_SELLER and the sentence the
+ * requester sees instead of Confirm, and returns 1; else 0 and res is untouched.
+ * Either party id may be "" (not given by the marketplace): nothing is concluded
+ * from what is missing. */
+int provider_refuse_not_seller(struct provider_result *res, const char *agreement_id,
+                               const char *our_account, const char *acceptor,
+                               const char *proposer);
 
 #endif

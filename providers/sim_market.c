@@ -379,7 +379,8 @@ enum provider_rc sim_market_lookup(struct sim_market *m, const struct provider_t
         if (!a) {
             answer(out, PROVIDER_E_NOT_FOUND, "No agreement %s for seller account %s.",
                    t->agreement_id, seller(t->account));
-        } else {
+        } else if (!provider_refuse_not_seller(out, a->info.id, SIM_SELLER_ACCOUNT,
+                                               a->info.buyer_account, a->proposer)) {
             out->matches[0] = a->info;
             out->n_matches = 1;
             request_copy_str(out->status_raw, sizeof(out->status_raw), a->info.status);
@@ -399,7 +400,9 @@ static void search_aws(struct sim_market *m, const struct provider_target *t,
     }
     for (size_t i = 0; i < m->n_agreements && out->n_matches < PROVIDER_MAX_MATCHES; i++) {
         const struct agreement *a = &m->agreements[i].info;
-        if (streq(a->status, "ACTIVE") && (!buyer[0] || streq(a->buyer_account, buyer)) &&
+        /* As SearchAgreements with PartyType=Proposer: the seller's own agreements only. */
+        if (streq(a->status, "ACTIVE") && streq(m->agreements[i].proposer, SIM_SELLER_ACCOUNT) &&
+            (!buyer[0] || streq(a->buyer_account, buyer)) &&
             (!offer[0] || streq(a->offer_id, offer)))
             out->matches[out->n_matches++] = *a;
     }
@@ -450,6 +453,20 @@ enum provider_rc sim_market_search(struct sim_market *m, const struct provider_t
 
 /* ---- submit ------------------------------------------------------------------- */
 
+/* AWS answers a seller call on an agreement it did not propose with AccessDenied
+ * (INVALID_ACCESS): what a submission says when the look-up could not refuse it,
+ * e.g. a request recorded before this check existed. */
+static int not_proposer(const struct sim_agreement *a, const char *what,
+                        struct provider_result *out)
+{
+    if (streq(a->proposer, SIM_SELLER_ACCOUNT))
+        return 0;
+    answer(out, PROVIDER_E_NOT_SELLER, "AWS Marketplace refused this for agreement %s: seller "
+           "account %s is not its seller (its proposer, %s), and only the proposer can %s: "
+           "ask its seller.", a->info.id, SIM_SELLER_ACCOUNT, a->proposer, what);
+    return 1;
+}
+
 static int aws_cancel(struct sim_market *m, const struct provider_submission *s,
                       int64_t now_ms, struct provider_result *out)
 {
@@ -467,6 +484,8 @@ static int aws_cancel(struct sim_market *m, const struct provider_submission *s,
                seller(s->target.account));
         return 0;
     }
+    if (not_proposer(a, "ask for its cancellation", out))
+        return 0;
     struct sim_request *r = request_by_token(m, s->client_token);
     if (r && !streq(r->agreement_id, id)) {
         answer(out, PROVIDER_E_CONFLICT, "Client token %s was already used for cancellation "
@@ -534,6 +553,8 @@ static int aws_refund(struct sim_market *m, const struct provider_submission *s,
                seller(s->target.account));
         return 0;
     }
+    if (not_proposer(a, "adjust its invoices", out))
+        return 0;
     struct sim_adjustment *b = adjustment_by_token(m, s->client_token);
     if (b && !streq(b->agreement_id, id)) {
         answer(out, PROVIDER_E_CONFLICT, "Client token %s was already used for billing "

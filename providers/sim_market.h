@@ -23,6 +23,9 @@
 #define SIM_REFUND_SETTLE_MS (60LL * 60 * 1000)            /* PENDING -> COMPLETED */
 #define SIM_ID_MAX 24                                      /* "acr-" / "ba-" + 12 */
 #define SIM_TOKEN_MAX 65                                   /* clientToken: 1-64 chars */
+/* The AWS account id of the simulated seller, whatever the policy's account name: the
+ * proposer of every seed agreement that does not name another one. */
+#define SIM_SELLER_ACCOUNT "111122223333"
 
 enum sim_request_status {         /* an AWS agreement cancellation request */
     SIM_REQ_PENDING_APPROVAL,
@@ -38,10 +41,14 @@ enum sim_adjustment_status {
 
 /* An AWS agreement. info.status is as AWS spells it (ACTIVE, CANCELLED, EXPIRED, ...).
  * self_serve 0 models a contract-based or private offer past its first 48 hours,
- * which the cancellation API refuses (PROVIDER_E_NOT_ELIGIBLE). */
+ * which the cancellation API refuses (PROVIDER_E_NOT_ELIGIBLE). proposer is the
+ * seller's account: SIM_SELLER_ACCOUNT, or another seller's; with info.buyer_account
+ * SIM_SELLER_ACCOUNT the simulated seller bought it. Either way only the proposer may
+ * cancel it: look-up refuses it (PROVIDER_E_NOT_SELLER) and search leaves it out. */
 struct sim_agreement {
     struct agreement info;
     int self_serve;
+    char proposer[16];
 };
 
 struct sim_request {

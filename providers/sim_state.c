@@ -145,8 +145,13 @@ static int load_agreement(struct sim_market *m, struct loader *ld, const char *w
         get_str(ld, where, o, "end_date", a.info.end_date, sizeof(a.info.end_date), 0) ||
         get_money(ld, where, o, "value", &a.info.value_cents) ||
         get_str(ld, where, o, "currency", a.info.currency, sizeof(a.info.currency), 0) ||
-        get_bool(ld, where, o, "self_serve", 1, &a.self_serve))
+        get_bool(ld, where, o, "self_serve", 1, &a.self_serve) ||
+        get_str(ld, where, o, "proposer", a.proposer, sizeof(a.proposer), 0))
         return -1;
+    if (!a.proposer[0])
+        memcpy(a.proposer, SIM_SELLER_ACCOUNT, sizeof(SIM_SELLER_ACCOUNT));
+    if (strlen(a.proposer) != 12 || strspn(a.proposer, "0123456789") != 12)
+        return load_fail(ld, where, "\"proposer\" is an AWS account id: 12 digits");
     if (sim_find_agreement(m, a.info.id))
         return load_fail(ld, where, "agreement %s is listed twice", a.info.id);
     *PUSH(m->agreements, m->n_agreements, m->cap_agreements) = a;
@@ -409,6 +414,7 @@ static json_t *dump_agreement(const struct sim_agreement *a)
     set_money(o, "value", a->info.value_cents);
     set_str(o, "currency", a->info.currency);
     json_object_set_new(o, "self_serve", json_boolean(a->self_serve));
+    set_str(o, "proposer", a->proposer);
     return o;
 }
 
@@ -540,7 +546,11 @@ static const char *builtin_seed(void)
         "    \"aws.agreements[]: id, buyer_account (12-digit acceptor account), offer_id, product,\",\n"
         "    \"  status (ACTIVE, CANCELLED, EXPIRED, ...), start_date, end_date (ISO 8601),\",\n"
         "    \"  value (total contract value, decimal string), currency, self_serve (false: a\",\n"
-        "    \"  contract-based or private offer past 48 hours that the cancellation API refuses).\",\n"
+        "    \"  contract-based or private offer past 48 hours that the cancellation API refuses),\",\n"
+        "    \"  proposer (optional: the selling account, 12 digits; default 111122223333, the simulated\",\n"
+        "    \"  seller itself). Only the proposer can cancel: an agreement another seller proposed, or\",\n"
+        "    \"  one whose buyer_account is 111122223333 (the simulated seller bought it), is refused at\",\n"
+        "    \"  look-up with the reason, and search leaves it out.\",\n"
         "    \"azure.entitlements[]: customer_id, subscription_id, entitlement_id, product, offer_id,\",\n"
         "    \"  status (active, inactive), start_date, end_date, value, currency.\",\n"
         "    \"The state file adds aws.cancellation_requests, aws.billing_adjustments and submit_calls.\",\n"
@@ -619,6 +629,19 @@ static const char *builtin_seed(void)
         "        \"value\": \"2400.00\",\n"
         "        \"currency\": \"USD\",\n"
         "        \"self_serve\": true\n"
+        "      },\n"
+        "      {\n"
+        "        \"id\": \"agmt-bought000000000001\",\n"
+        "        \"buyer_account\": \"111122223333\",\n"
+        "        \"offer_id\": \"offer-vendor00000001\",\n"
+        "        \"product\": \"Partner Analytics Suite (bought from another seller)\",\n"
+        "        \"status\": \"ACTIVE\",\n"
+        "        \"start_date\": \"2026-01-01T00:00:00Z\",\n"
+        "        \"end_date\": \"2026-12-31T23:59:59Z\",\n"
+        "        \"value\": \"3000.00\",\n"
+        "        \"currency\": \"USD\",\n"
+        "        \"self_serve\": true,\n"
+        "        \"proposer\": \"444455556666\"\n"
         "      }\n"
         "    ]\n"
         "  },\n"

@@ -10,7 +10,7 @@ printf '[seller]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = wJalr
 printf '{"providers": {"aws": "aws", "azure": "sim"}, "aws": {"accounts": {"default": {"profile": "seller"}}}}' >"$WORK/policy.json"
 export AWS_SHARED_CREDENTIALS_FILE="$WORK/credentials" AWS_CONFIG_FILE="$WORK/no-config"
 start_market
-export AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT="http://127.0.0.1:$PORT"
+export AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT="http://127.0.0.1:$PORT" AWS_ENDPOINT_URL_STS="http://127.0.0.1:$PORT"
 note='note="Replacing with private offer offer-9x8y7w6v5u4t"'
 
 CANCELBOT_FAULT_KILL_BEFORE=provider_submit shell --config "$WORK/policy.json" <<IN

@@ -12,7 +12,7 @@ export AWS_SHARED_CREDENTIALS_FILE="$WORK/credentials" AWS_CONFIG_FILE="$WORK/no
 note='note="Replacing with private offer offer-9x8y7w6v5u4t"'
 
 start_market
-export AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT="http://127.0.0.1:$PORT" AWS_ENDPOINT_URL_SUPPORT="http://127.0.0.1:$PORT"
+export AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT="http://127.0.0.1:$PORT" AWS_ENDPOINT_URL_STS="http://127.0.0.1:$PORT" AWS_ENDPOINT_URL_SUPPORT="http://127.0.0.1:$PORT"
 shell --config "$WORK/policy.json" <<IN
 /cancel aws agmt-private000000000001 reason=replacing $note ref=ZD-778
 click CR-1 confirm
@@ -44,7 +44,7 @@ stop_market
 
 rm -f "$DB" "$DB".*
 start_market --no-support-plan
-export AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT="http://127.0.0.1:$PORT" AWS_ENDPOINT_URL_SUPPORT="http://127.0.0.1:$PORT"
+export AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT="http://127.0.0.1:$PORT" AWS_ENDPOINT_URL_STS="http://127.0.0.1:$PORT" AWS_ENDPOINT_URL_SUPPORT="http://127.0.0.1:$PORT"
 shell --config "$WORK/policy.json" <<IN
 /cancel aws agmt-private000000000001 reason=replacing $note
 click CR-1 confirm

@@ -7,7 +7,7 @@
 
 use_fake_aws_seller
 start_market --slow SendAgreementCancellationRequest:4000
-export AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT="http://127.0.0.1:$PORT"
+export AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT="http://127.0.0.1:$PORT" AWS_ENDPOINT_URL_STS="http://127.0.0.1:$PORT"
 
 cat >"$WORK/first.in" <<'IN'
 /cancel aws agmt-1a2b3c4d5e6f7g8h9i0j reason=replacing note="Replacing with private offer offer-9x8y7w6v5u4t"

@@ -75,7 +75,7 @@ expect_rc 1 "$(grep '"kind":"ack"' "$LOG" | grep -c '"envelope_id":"e2"')" "e2 a
 rm -f "$DB" "$DB-wal" "$DB-shm"
 use_fake_aws_seller
 start_market --slow DescribeAgreement:2500
-export AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT="http://127.0.0.1:$PORT"
+export AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT="http://127.0.0.1:$PORT" AWS_ENDPOINT_URL_STS="http://127.0.0.1:$PORT"
 BOT_ARGS="--config $WORK/policy.json"
 cat >"$WORK/script2" <<IN
 wait api auth.test

@@ -17,13 +17,15 @@
  * Endpoints:
  *   POST /  X-Amz-Target: AWSMPCommerceService_v20200301.<Op>   Agreement API (awsJson1_0)
  *   POST /  X-Amz-Target: AWSSupport_20130415.<Op>              Support API (awsJson1_1)
+ *   POST /  Action=GetCallerIdentity (form, no X-Amz-Target)     STS (Query API, XML)
  *   POST /<tenant>/oauth2/token, /<tenant>/oauth2/v2.0/token    Azure AD client credentials
  *   GET|POST /v1/customers/{c}/subscriptions/{s}/azureEntitlements[/{e}[/cancel]]
  *   GET  /_control/stats                                        counters, as JSON
  *   POST /_control/buyer  {"requestId":"acr-...","answer":"APPROVED"|"REJECTED"}
  *   POST /_control/refund {"billingAdjustmentRequestId":"ba-...","status":"COMPLETED"}
  *   POST /_control/case   {"caseId":"case-...","status":"resolved"}
- * Operation names for --throttle/--fail are the AWS operation names, "token" (Azure
+ * Operation names for --throttle/--fail are the AWS operation names (GetCallerIdentity
+ * too), "token" (Azure
  * AD), and "cancel", "get_entitlement", "list_entitlements" (Partner Center); "*" is
  * every operation. Signature checks and bearer tokens are checked before faults, as
  * the real services authenticate before they throttle.
@@ -182,6 +184,7 @@ static json_t *stats_json(const struct fm *f)
     json_t *stats = json_pack("{s:I}", "uptime_ms", (json_int_t)fm_now_ms(f));
     fm_aws_stats(f, stats);
     fm_azure_stats(f, stats);
+    json_object_set_new(stats, "sts_identity_calls", json_integer(f->sts_calls));
     return stats;
 }
 
@@ -351,7 +354,8 @@ static int respond(struct lws *wsi, struct sess *s, struct fm_answer *a)
 {
     unsigned char hdr[LWS_PRE + 4096], *start = hdr + LWS_PRE, *p = start;
     unsigned char *end = hdr + sizeof hdr - 1;
-    char *text = a->body ? json_dumps(a->body, JSON_COMPACT) : NULL;
+    char *text = a->raw_body ? fm_xstrdup(a->raw_body)
+               : a->body ? json_dumps(a->body, JSON_COMPACT) : NULL;
     size_t len = text ? strlen(text) : 0;
     int rc = -1;
     if (lws_add_http_common_headers(wsi, (unsigned)a->status,
@@ -395,13 +399,15 @@ static int handle(struct server *sv, struct lws *wsi, struct sess *s)
         c->body_len = 0;
     } else if (!strncmp(c->path, "/_control/", 10)) {
         control(&sv->fm, c, &a);
-    } else if (!fm_aws_handle(&sv->fm, c, &a) && !fm_azure_handle(&sv->fm, c, &a)) {
+    } else if (!fm_aws_handle(&sv->fm, c, &a) && !fm_sts_handle(&sv->fm, c, &a) &&
+               !fm_azure_handle(&sv->fm, c, &a)) {
         a.status = 404;
         a.body = json_pack("{s:s}", "error", "no such endpoint in fake_market");
     }
     log_answer(sv, c, &a);
     rc = respond(wsi, s, &a);
     json_decref(a.body);
+    free(a.raw_body);
     json_decref(a.log_body);
     json_decref(a.log_extra);
     return rc;

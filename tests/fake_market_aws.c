@@ -13,8 +13,14 @@
  * Every call is signature-checked first (fake_market_sigv4.c), then faults apply,
  * then the operation.
  *
- * Seed: three agreements (ACTIVE, 1200.00 USD; ACTIVE, 120000.00 USD; one whose
- * self-serve cancellation AWS refuses with ValidationException UNSUPPORTED_ACTION).
+ * Seed: three agreements the seller proposed (ACTIVE, 1200.00 USD; ACTIVE, 120000.00
+ * USD; one whose self-serve cancellation AWS refuses with ValidationException
+ * UNSUPPORTED_ACTION), and two it did not: agmt-bought000000000001, which the seller's
+ * own account bought (it is the acceptor), and agmt-other0000000000001, between two
+ * other accounts. DescribeAgreement shows both (the fake does not hide the second as
+ * AWS may); SearchAgreements keeps to the caller's party type; a seller operation on
+ * either answers AccessDeniedException with reason INVALID_ACCESS (the reason AWS
+ * gave when a buyer-side agreement was submitted; its message here is the fake's).
  * Cancellation requests wait in PENDING_APPROVAL until /_control/buyer answers;
  * billing adjustments stay PENDING until /_control/refund; cases stay "opened" until
  * /_control/case. Ids count up per kind (acr-fm00000000000001, ba-fm00000000000001,
@@ -28,7 +34,7 @@
 #include "tests/fake_market_int.h"
 
 #define NS_AGREEMENT "com.amazonaws.marketplaceagreement"
-#define SELLER_ACCOUNT "210987654321"    /* the proposer: the bot's seller account */
+#define SELLER_ACCOUNT FM_SELLER_ACCOUNT  /* the bot's seller account */
 #define CASE_ACCOUNT "123456789012"      /* the account in case ids the tests expect */
 #define MAX_PAGE 100
 #define DESCRIPTION_MAX 2000
@@ -36,6 +42,7 @@
 
 struct agreement {
     const char *id, *acceptor, *offer, *product, *product_type, *value, *currency;
+    const char *proposer;                /* NULL: SELLER_ACCOUNT */
     int self_serve;                      /* 0: SendAgreementCancellationRequest refused */
     int64_t value_cents;
     char status[16];                     /* ACTIVE until the buyer approves a cancellation */
@@ -61,7 +68,7 @@ struct scase {
 };
 
 struct fm_aws {
-    struct agreement ag[3];
+    struct agreement ag[5];
     struct acr *acrs;
     size_t n_acrs;
     struct refund *refunds;
@@ -180,6 +187,19 @@ static json_t *invalid(struct fm_answer *a, const char *reason, const char *fiel
     return NULL;
 }
 
+__attribute__((format(printf, 3, 4)))
+static json_t *access_denied(struct fm_answer *a, const char *reason, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fm_aws_fail(a, NS_AGREEMENT, 403, "AccessDeniedException", "%s", msg);
+    json_object_set_new(a->body, "reason", json_string(reason));
+    return NULL;
+}
+
 static json_t *not_found(struct fm_answer *a, const char *type, const char *id)
 {
     fm_aws_fail(a, NS_AGREEMENT, 404, "ResourceNotFoundException", "%s %s was not found.",
@@ -211,7 +231,8 @@ static json_t *agreement_json(const struct agreement *ag, int describe)
 {
     json_t *o = json_pack("{s:s, s:{s:s}, s:{s:s}, s:f, s:f, s:f, s:s, s:{s:[{s:s, s:s}], s:s}, "
                           "s:s}", "agreementId", ag->id, "acceptor", "accountId", ag->acceptor,
-                          "proposer", "accountId", SELLER_ACCOUNT, "startTime", T_START,
+                          "proposer", "accountId", or_else(ag->proposer, SELLER_ACCOUNT),
+                          "startTime", T_START,
                           "endTime", T_END, "acceptanceTime", T_ACCEPTED, "agreementType",
                           "PurchaseAgreement", "proposalSummary", "resources", "id",
                           ag->product, "type", ag->product_type, "offerId", ag->offer,
@@ -328,7 +349,7 @@ static json_t *op_search(struct fm *f, json_t *in, struct fm_answer *a)
     struct fm_aws *s = f->aws;
     const json_t *filters = json_object_get(in, "filters"), *flt;
     const struct agreement *hits[sizeof s->ag / sizeof s->ag[0]];
-    size_t n_hits = 0, i, from, count;
+    size_t n_hits = 0, kept, i, from, count;
     int has_type = 0, acceptor = 0;
     json_t *out, *list;
     if (json_object_get(in, "catalog") && !in_list((const char *const[]){"AWSMarketplace", NULL},
@@ -357,8 +378,12 @@ static json_t *op_search(struct fm *f, json_t *in, struct fm_answer *a)
         if (all)
             hits[n_hits++] = &s->ag[k];
     }
-    if (acceptor)                    /* the fake's caller is the seller: it accepted none */
-        n_hits = 0;
+    kept = 0;                        /* the caller's party: the seller's by default */
+    for (size_t k = 0; k < n_hits; k++)
+        if (!strcmp(acceptor ? hits[k]->acceptor : or_else(hits[k]->proposer, SELLER_ACCOUNT),
+                    SELLER_ACCOUNT))
+            hits[kept++] = hits[k];
+    n_hits = kept;
     if (page(f, in, n_hits, 20, &from, &count, a))
         return NULL;
     list = json_array();
@@ -407,6 +432,9 @@ static json_t *op_send_cancel(struct fm *f, json_t *in, struct fm_answer *a)
     }
     if (!(ag = agreement_find(s, id)))
         return not_found(a, "Agreement", id);
+    if (ag->proposer && strcmp(ag->proposer, SELLER_ACCOUNT))
+        return access_denied(a, "INVALID_ACCESS", "The caller is not authorized to send a "
+                             "cancellation request for agreement %s.", id);
     if (!ag->self_serve)
         return invalid(a, "UNSUPPORTED_ACTION", NULL, "Self-service cancellation is not "
                        "supported for agreement %s. Contact AWS Marketplace Seller Operations.",
@@ -947,11 +975,15 @@ struct fm_aws *fm_aws_new(void)
 {
     static const struct agreement seed[] = {
         {"agmt-1a2b3c4d5e6f7g8h9i0j", "123456789012", "offer-9x8y7w6v5u4t", "prod-fm0saas00001",
-         "SaaSProduct", "1200.00", "USD", 1, 120000, "ACTIVE", 0},
+         "SaaSProduct", "1200.00", "USD", NULL, 1, 120000, "ACTIVE", 0},
         {"agmt-big0000000000000001", "123456789012", "offer-big0000000001", "prod-fm0saas00001",
-         "SaaSProduct", "120000.00", "USD", 1, 12000000, "ACTIVE", 0},
+         "SaaSProduct", "120000.00", "USD", NULL, 1, 12000000, "ACTIVE", 0},
         {"agmt-private000000000001", "210000000001", "offer-private0000001", "prod-fm0ami000001",
-         "AmiProduct", "5000.00", "USD", 0, 500000, "ACTIVE", 0},
+         "AmiProduct", "5000.00", "USD", NULL, 0, 500000, "ACTIVE", 0},
+        {"agmt-bought000000000001", SELLER_ACCOUNT, "offer-vendor00000001", "prod-fm0vendor0001",
+         "SaaSProduct", "3000.00", "USD", "444455556666", 1, 300000, "ACTIVE", 0},
+        {"agmt-other0000000000001", "123456789012", "offer-other000000001", "prod-fm0other00001",
+         "SaaSProduct", "900.00", "USD", "777788889999", 1, 90000, "ACTIVE", 0},
     };
     struct fm_aws *s = fm_xrealloc(NULL, sizeof *s);
     memset(s, 0, sizeof *s);

@@ -5,6 +5,7 @@
  *                        the control endpoints
  *   fake_market_sigv4.c  SigV4 checking, and the --sign-request helper
  *   fake_market_aws.c    the Agreement API and the Support API
+ *   fake_market_sts.c    STS GetCallerIdentity
  *   fake_market_azure.c  the Azure AD token endpoint and Partner Center
  *
  * The HTTP layer turns each request into a struct fm_call (headers already copied,
@@ -29,6 +30,8 @@
 
 #define AGREEMENT_PREFIX "AWSMPCommerceService_v20200301."   /* X-Amz-Target prefixes */
 #define SUPPORT_PREFIX "AWSSupport_20130415."
+/* The account the test keys belong to: the seller, proposer of the fake's agreements. */
+#define FM_SELLER_ACCOUNT "210987654321"
 
 struct fm_fault {                    /* --throttle OP:N and --fail OP:STATUS:TYPE:N */
     char *op;                        /* an operation name, or "*" for every one */
@@ -53,6 +56,7 @@ struct fm {
     size_t n_faults;
     struct fm_aws *aws;
     struct fm_azure *azure;
+    long sts_seq, sts_calls;         /* STS requests seen; GetCallerIdentity calls */
 };
 
 /* One request as the services see it. Header values are copies (lws recycles its
@@ -75,6 +79,7 @@ struct fm_call {
 struct fm_answer {
     int status;
     json_t *body;                    /* owned; NULL sends an empty body */
+    char *raw_body;                  /* owned; sent instead of body when set (STS's XML) */
     const char *content_type;        /* NULL: application/json */
     struct { char name[48]; char value[256]; } headers[FM_MAX_ANSWER_HEADERS];
     int n_headers;
@@ -124,6 +129,11 @@ void fm_aws_stats(const struct fm *f, json_t *stats);
 __attribute__((format(printf, 5, 6)))
 json_t *fm_aws_fail(struct fm_answer *a, const char *ns, int status, const char *type,
                     const char *fmt, ...);
+
+/* ---- fake_market_sts.c --------------------------------------------------------- */
+/* 1 when the call is an STS Query call (POST / with a form body and no X-Amz-Target),
+ * answered in a. */
+int fm_sts_handle(struct fm *f, const struct fm_call *c, struct fm_answer *a);
 
 /* ---- fake_market_azure.c ------------------------------------------------------- */
 struct fm_azure *fm_azure_new(void);

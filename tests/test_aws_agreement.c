@@ -4,7 +4,9 @@
  * runs the provider's deferred work in due order and moves the clock to each task
  * (so retries take simulated seconds), and a fake getenv supplies credentials. Every
  * request is checked for its target, content type, timeout and a signature that
- * aws_sigv4_authorization recomputes from the recorded request. */
+ * aws_sigv4_authorization recomputes from the recorded request. STS GetCallerIdentity
+ * (sent before a look-up until the account id is known) is answered from f->identity,
+ * apart from the script, and recorded in f->sts, apart from f->x. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <jansson.h>
 #include "providers/aws_agreement.h"
 #include "providers/aws_sigv4.h"
+#include "providers/aws_sts.h"
 #include "tests/check.h"
 
 #define T0 1736937000000LL           /* 2025-01-15T10:30:00Z */
@@ -23,6 +26,11 @@
 #define AGMT "agmt-1a2b3c4d5e6f7g8h9i0j"
 #define ACR "acr-752jqvg74yo7k4h56cakk6396"
 #define MAX_X 40
+#define SELLER_ID "210987654321"
+#define IDENTITY_OK "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">" \
+    "<GetCallerIdentityResult><Arn>arn:aws:iam::" SELLER_ID ":user/cancelbot</Arn>"        \
+    "<UserId>AIDAEXAMPLE</UserId><Account>" SELLER_ID "</Account></GetCallerIdentityResult>" \
+    "</GetCallerIdentityResponse>"
 
 struct exchange {                    /* one request as the provider sent it */
     char method[8], url[2048];
@@ -46,6 +54,7 @@ struct task {
     http_cb hcb;
     void *hud;
     int reply;
+    int sts;                         /* answered from f->identity */
     provider_cb pcb;
     void *pud;
     struct provider_result res;
@@ -61,6 +70,11 @@ struct fake {
     int n_x;
     struct reply script[MAX_X];
     int n_script, next_reply;
+    struct exchange sts[8];          /* GetCallerIdentity requests */
+    int n_sts;
+    struct reply identity;           /* their answer */
+    int warnings;                    /* env.warn lines */
+    char last_warning[1200];
     struct task *tasks;              /* FIFO; run in due order */
     const char *env_name[16], *env_value[16];
     int n_env;
@@ -110,10 +124,11 @@ static int fake_send(struct http_client *c, const struct http_request *req, http
     struct fake *f = c->impl;
     struct exchange *x;
     struct task *t;
-    CHECK(f->n_x < MAX_X);
-    if (f->n_x >= MAX_X)
+    int sts = req->body && strncmp(req->body, "Action=GetCallerIdentity&", 25) == 0;
+    CHECK(sts ? f->n_sts < 8 : f->n_x < MAX_X);
+    if (sts ? f->n_sts >= 8 : f->n_x >= MAX_X)
         return -1;
-    x = &f->x[f->n_x++];
+    x = sts ? &f->sts[f->n_sts++] : &f->x[f->n_x++];
     memcpy(x->method, req->method, sizeof(x->method));
     memcpy(x->url, req->url, sizeof(x->url));
     memcpy(x->headers, req->headers, sizeof(x->headers));
@@ -126,7 +141,8 @@ static int fake_send(struct http_client *c, const struct http_request *req, http
     t = task_new(T_HTTP, f->now);    /* answered later, never inside send */
     t->hcb = cb;
     t->hud = ud;
-    t->reply = f->next_reply++;
+    t->sts = sts;
+    t->reply = sts ? f->n_sts - 1 : f->next_reply++;
     queue(f, t);
     return 0;
 }
@@ -147,6 +163,13 @@ static void fake_defer_at(void *loop, int64_t due_ms, void (*fn)(void *), void *
     t->fn = fn;
     t->arg = arg;
     queue(loop, t);
+}
+
+static void fake_warn(void *loop, const char *line)
+{
+    struct fake *f = loop;
+    f->warnings++;
+    snprintf(f->last_warning, sizeof(f->last_warning), "%s", line);
 }
 
 static int64_t fake_now(void *loop)
@@ -179,7 +202,7 @@ static char *load(const char *name)
 static void answer(struct fake *f, struct task *t)
 {
     struct http_response rsp;
-    struct reply *r = t->reply < f->n_script ? &f->script[t->reply] : NULL;
+    struct reply *r = t->sts ? &f->identity : t->reply < f->n_script ? &f->script[t->reply] : NULL;
     char *body = NULL;
     memset(&rsp, 0, sizeof(rsp));
     CHECK(r != NULL);                /* the provider sent more than the script holds */
@@ -238,6 +261,7 @@ static struct fake *fake_new(void)
     f->client.send = fake_send;
     f->client.impl = f;
     f->now = T0;
+    f->identity = (struct reply){HTTP_OK, 200, NULL, IDENTITY_OK, NULL, NULL};
     setenv_fake(f, "HOME", "/nonexistent");
     setenv_fake(f, "AWS_ACCESS_KEY_ID", AKID);
     setenv_fake(f, "AWS_SECRET_ACCESS_KEY", SECRET);
@@ -256,6 +280,8 @@ static void fake_free(struct fake *f)
     }
     for (int i = 0; i < f->n_x; i++)
         free(f->x[i].body);
+    for (int i = 0; i < f->n_sts; i++)
+        free(f->sts[i].body);
     free(f);
 }
 
@@ -267,7 +293,7 @@ static void script(struct fake *f, long status, const char *file, const char *ty
 static struct provider_env env_of(struct fake *f)
 {
     struct provider_env env = {.loop = f, .defer = fake_defer, .defer_at = fake_defer_at,
-                               .now_ms = fake_now, .http = &f->client};
+                               .now_ms = fake_now, .http = &f->client, .warn = fake_warn};
     return env;
 }
 
@@ -326,6 +352,30 @@ static void check_call(const struct exchange *x, const char *op, const char *aki
     snprintf(scope, sizeof(scope), "Credential=%s/%.8s/%s/aws-marketplace/aws4_request", akid,
              date, region);
     CHECK_CONTAINS(header(x, "Authorization"), scope);
+    memcpy(req->method, x->method, sizeof(req->method));
+    memcpy(req->url, x->url, sizeof(req->url));
+    for (int i = 0; i < x->n_headers; i++)
+        if (strcasecmp(x->headers[i].name, "Authorization") != 0)
+            http_request_add_header(req, x->headers[i].name, x->headers[i].value);
+    req->body = x->body;
+    req->body_len = strlen(x->body);
+    CHECK(aws_sigv4_authorization(req, &sp, want, sizeof(want)) == 0);
+    CHECK_STR(header(x, "Authorization"), want);
+    free(req);
+}
+
+/* The request is STS GetCallerIdentity to url, signed (service "sts") at its send time. */
+static void check_sts_call(const struct exchange *x, const char *url, const char *region)
+{
+    struct http_request *req = calloc(1, sizeof(*req));
+    struct aws_sigv4_params sp = {AKID, SECRET, TOKEN, region, "sts", x->sent_ms};
+    char want[1024] = "";
+    CHECK_STR(x->method, "POST");
+    CHECK_STR(x->url, url);
+    CHECK_STR(x->body, "Action=GetCallerIdentity&Version=2011-06-15");
+    CHECK_STR(header(x, "Content-Type"), "application/x-www-form-urlencoded; charset=utf-8");
+    CHECK(header(x, "X-Amz-Target") == NULL);
+    CHECK(x->timeout_ms == 5000);
     memcpy(req->method, x->method, sizeof(req->method));
     memcpy(req->url, x->url, sizeof(req->url));
     for (int i = 0; i < x->n_headers; i++)
@@ -409,6 +459,8 @@ static void test_lookup_sends_signed_describe_and_reads_the_agreement(void)
     CHECK(f->n_x == 1);
     CHECK_STR(f->x[0].url, "https://agreement-marketplace.us-east-1.amazonaws.com/");
     check_call(&f->x[0], "DescribeAgreement", AKID, SECRET, TOKEN, "us-east-1");
+    CHECK(f->n_sts == 1 && f->sts[0].sent_ms <= f->x[0].sent_ms);   /* whose keys, first */
+    check_sts_call(&f->sts[0], "https://sts.us-east-1.amazonaws.com/", "us-east-1");
     CHECK(body_is(&f->x[0], "agreementId", AGMT));
     CHECK_STR(a->id, AGMT);
     CHECK_STR(a->buyer_account, "123456789012");
@@ -646,7 +698,24 @@ static void test_each_error_maps_to_a_code_and_a_sentence(void)
         {404, "error_not_found.json", NULL, NULL, 0, PROVIDER_E_NOT_FOUND,
          "not the agreement's proposer", "AWS request id req-1", NULL},
         {403, "error_access_denied.json", NULL, NULL, 0, PROVIDER_E_DENIED,
-         "aws-marketplace:SendAgreementCancellationRequest", "IAM", NULL},
+         "aws-marketplace:SendAgreementCancellationRequest", "IAM", "proposer"},
+        /* a reason means the refusal is not IAM's: never the advice to allow an action */
+        {403, NULL, "{\"__type\": \"com.amazonaws.marketplaceagreement#AccessDeniedException\", "
+         "\"message\": \"Not authorized for agreement agmt-1.\", \"reason\": \"INVALID_ACCESS\"}",
+         NULL, 0, PROVIDER_E_NOT_SELLER, "is not the agreement's seller (its proposer)",
+         "only the proposer can ask for its cancellation", "IAM action"},
+        {403, NULL, "{\"__type\": \"AccessDeniedException\", \"message\": \"Denied.\", "
+         "\"reason\": \"INVALID_ACCESS\"}", NULL, 1, PROVIDER_E_NOT_SELLER, "adjust its invoices",
+         "INVALID_ACCESS", "IAM action"},
+        {403, NULL, "{\"__type\": \"AccessDeniedException\", \"message\": \"Denied.\", "
+         "\"reason\": \"FAILED_KYC_COMPLIANCE\"}", NULL, 0, PROVIDER_E_DENIED, "KYC verification",
+         "FAILED_KYC_COMPLIANCE", "IAM action"},
+        {403, NULL, "{\"__type\": \"AccessDeniedException\", \"message\": \"Denied.\", "
+         "\"reason\": \"MISSING_MFA\"}", NULL, 0, PROVIDER_E_DENIED, "MFA-authenticated",
+         "MISSING_MFA", "IAM action"},
+        {403, NULL, "{\"__type\": \"AccessDeniedException\", \"message\": \"Denied.\", "
+         "\"reason\": \"SOMETHING_NEW\"}", NULL, 0, PROVIDER_E_DENIED, "reason SOMETHING_NEW",
+         "Denied.", "IAM action"},
         {409, "error_conflict.json", NULL, NULL, 0, PROVIDER_E_CONFLICT, "already pending",
          "conflict", NULL},
         {402, "error_quota.json", NULL, NULL, 1, PROVIDER_E_DENIED, "HTTP 402", "L-BA000001", NULL},
@@ -1055,6 +1124,126 @@ static void test_config_mistakes_are_named(void)
     CHECK(aws_agreement_check_config("{\"accounts\": []}", err, sizeof(err)) != 0);
 }
 
+/* ---- who may cancel: the seller account's id and the agreement's parties --------- */
+
+static char *describe_of(const char *id, const char *acceptor, const char *proposer)
+{
+    static const char fmt[] = "{\"agreementId\": \"%s\", \"acceptor\": {\"accountId\": \"%s\"}, "
+                              "\"proposer\": {\"accountId\": \"%s\"}, \"status\": \"ACTIVE\", "
+                              "\"agreementType\": \"PurchaseAgreement\"}";
+    char *body = malloc(512);
+    CHECK(body && snprintf(body, 512, fmt, id, acceptor, proposer) < 512);
+    return body;
+}
+
+static void test_lookup_refuses_an_agreement_this_account_bought(void)
+{
+    struct fake *f = fake_new();
+    struct provider *p = open_aws(f, NULL);
+    struct provider_target t = {.market = MARKET_AWS, .agreement_id = "agmt-bought1"};
+    struct got g = {0}, g2 = {0};
+    char *bought = describe_of("agmt-bought1", SELLER_ID, "444455556666");
+    char *ours = describe_of(AGMT, "123456789012", SELLER_ID);
+    script(f, 200, NULL, NULL);
+    script(f, 200, NULL, NULL);
+    f->script[0].body = bought;
+    f->script[1].body = ours;
+    CHECK(p && provider_lookup(p, &t, on_result, &g) == 0);
+    run(f);
+    CHECK(g.n == 1 && g.res.rc == PROVIDER_E_NOT_SELLER);
+    CHECK_STR(g.res.message, "agreement: agmt-bought1 was bought by this account (" SELLER_ID
+              "): only its seller (the proposer, 444455556666) can cancel it; ask them.");
+    /* the id is kept for the process: our own agreement goes through without asking again */
+    snprintf(t.agreement_id, sizeof(t.agreement_id), AGMT);
+    CHECK(p && provider_lookup(p, &t, on_result, &g2) == 0);
+    run(f);
+    CHECK(g2.n == 1 && g2.res.rc == PROVIDER_OK && g2.res.n_matches == 1);
+    CHECK(f->n_sts == 1 && f->n_x == 2 && f->warnings == 0);
+    free(bought);
+    free(ours);
+    provider_free(p);
+    fake_free(f);
+}
+
+static void test_lookup_refuses_an_agreement_another_seller_sold(void)
+{
+    struct fake *f = fake_new();
+    struct provider *p = open_aws(f, NULL);
+    struct provider_target t = {.market = MARKET_AWS, .agreement_id = "agmt-other1"};
+    struct got g = {0};
+    char *other = describe_of("agmt-other1", "123456789012", "777788889999");
+    script(f, 200, NULL, NULL);
+    f->script[0].body = other;
+    CHECK(p && provider_lookup(p, &t, on_result, &g) == 0);
+    run(f);
+    CHECK(g.n == 1 && g.res.rc == PROVIDER_E_NOT_SELLER);
+    CHECK_CONTAINS(g.res.message, "agreement: agmt-other1 was sold by account 777788889999, "
+                   "not by this seller account (" SELLER_ID ")");
+    CHECK_CONTAINS(g.res.message, "account=<name>");
+    free(other);
+    provider_free(p);
+    fake_free(f);
+}
+
+/* STS unreachable or refusing: the look-up is answered as before, the operator is told
+ * once, and STS is asked again only after AWS_IDENTITY_RETRY_MS. */
+static void test_without_the_account_id_lookups_go_on_and_the_log_says_so_once(void)
+{
+    struct fake *f = fake_new();
+    struct provider *p = open_aws(f, NULL);
+    struct provider_target t = {.market = MARKET_AWS, .agreement_id = "agmt-bought1"};
+    struct got g[3] = {{0}};
+    char *bought = describe_of("agmt-bought1", SELLER_ID, "444455556666");
+    f->identity = (struct reply){HTTP_OK, 403, NULL, "<ErrorResponse><Error><Type>Sender</Type>"
+                                 "<Code>AccessDenied</Code><Message>secret echo</Message></Error>"
+                                 "</ErrorResponse>", NULL, NULL};
+    for (int i = 0; i < 3; i++) {
+        script(f, 200, NULL, NULL);
+        f->script[i].body = bought;
+    }
+    for (int i = 0; i < 2; i++) {
+        CHECK(p && provider_lookup(p, &t, on_result, &g[i]) == 0);
+        run(f);
+        CHECK(g[i].n == 1 && g[i].res.rc == PROVIDER_OK && g[i].res.n_matches == 1);
+    }
+    CHECK(f->n_sts == 1 && f->n_x == 2 && f->warnings == 1);
+    CHECK_CONTAINS(f->last_warning, "AWS seller account 'default'");
+    CHECK_CONTAINS(f->last_warning, "HTTP 403, AccessDenied");
+    CHECK_CONTAINS(f->last_warning, "cannot refuse agreements this seller cannot cancel");
+    CHECK(!strstr(f->last_warning, "secret echo"));
+    f->now += 15 * 60 * 1000;        /* the quiet period is over: asked again, not logged */
+    f->identity = (struct reply){HTTP_E_TIMEOUT, 0, NULL, "", NULL, NULL};
+    CHECK(p && provider_lookup(p, &t, on_result, &g[2]) == 0);
+    run(f);
+    CHECK(g[2].n == 1 && g[2].res.rc == PROVIDER_OK);
+    CHECK(f->n_sts == 2 && f->warnings == 1);
+    free(bought);
+    provider_free(p);
+    fake_free(f);
+}
+
+static void test_caller_identity_answers_are_read_strictly(void)
+{
+    static const char bad_id[] = "<GetCallerIdentityResponse><GetCallerIdentityResult><Account>"
+                                 "21098765432x</Account></GetCallerIdentityResult>"
+                                 "</GetCallerIdentityResponse>";
+    static const char refused[] = "<ErrorResponse><Error><Code>InvalidClientTokenId</Code>"
+                                  "<Message>The token AKIA... is bad</Message></Error>"
+                                  "</ErrorResponse>";
+    char id[AWS_ACCOUNT_ID_MAX] = "", err[300] = "";
+    const char *ok = IDENTITY_OK;
+    CHECK(aws_caller_identity_parse(200, ok, strlen(ok), id, err, sizeof(err)) == 0);
+    CHECK_STR(id, SELLER_ID);
+    memcpy(id, "unchanged", 10);
+    CHECK(aws_caller_identity_parse(200, bad_id, strlen(bad_id), id, err, sizeof(err)) == -1);
+    CHECK_CONTAINS(err, "not 12 digits");
+    CHECK_STR(id, "unchanged");      /* written only on success */
+    CHECK(aws_caller_identity_parse(200, "<x/>", 4, id, err, sizeof(err)) == -1);
+    CHECK_CONTAINS(err, "GetCallerIdentityResult/Account");
+    CHECK(aws_caller_identity_parse(400, refused, strlen(refused), id, err, sizeof(err)) == -1);
+    CHECK_STR(err, "STS answered GetCallerIdentity with HTTP 400, InvalidClientTokenId");
+}
+
 int main(void)
 {
     RUN(test_lookup_sends_signed_describe_and_reads_the_agreement);
@@ -1081,5 +1270,9 @@ int main(void)
     RUN(test_a_batch_entry_that_failed_inside_aws_is_sent_again);
     RUN(test_web_identity_credentials_come_from_sts_first);
     RUN(test_config_mistakes_are_named);
+    RUN(test_lookup_refuses_an_agreement_this_account_bought);
+    RUN(test_lookup_refuses_an_agreement_another_seller_sold);
+    RUN(test_without_the_account_id_lookups_go_on_and_the_log_says_so_once);
+    RUN(test_caller_identity_answers_are_read_strictly);
     return check_summary();
 }

@@ -902,6 +902,69 @@ static void test_bad_config_fails_init(void)
     free(l);
 }
 
+/* ---- only the proposer can cancel ------------------------------------------------ */
+
+static void test_an_agreement_the_seller_bought_is_refused_at_lookup(void)
+{
+    struct sim_market *m = builtin_market();
+    struct provider_target t = aws_target("agmt-bought000000000001");
+    struct provider_result res;
+    CHECK(sim_market_lookup(m, &t, T0, &res) == PROVIDER_E_NOT_SELLER);
+    CHECK(res.n_matches == 0);
+    CHECK_STR(res.message, "agreement: agmt-bought000000000001 was bought by this account "
+              "(111122223333): only its seller (the proposer, 444455556666) can cancel it; "
+              "ask them.");
+    memset(&t, 0, sizeof(t));        /* nor is it offered by a search of its buyer */
+    t.market = MARKET_AWS;
+    request_copy_str(t.buyer_account, sizeof(t.buyer_account), SIM_SELLER_ACCOUNT);
+    CHECK(sim_market_search(m, &t, T0, &res) == PROVIDER_OK && res.n_matches == 0);
+    sim_market_free(m);
+}
+
+static void test_another_sellers_agreement_is_refused_everywhere(void)
+{
+    static const char json[] = "{\"aws\": {\"agreements\": [{\"id\": \"agmt-theirs\", "
+        "\"buyer_account\": \"123456789012\", \"status\": \"ACTIVE\", "
+        "\"offer_id\": \"offer-1\", \"proposer\": \"777788889999\"}, {\"id\": \"agmt-ours\", "
+        "\"buyer_account\": \"123456789012\", \"status\": \"ACTIVE\", \"offer_id\": \"offer-1\"}]}}";
+    char err[256] = "";
+    struct sim_market *m = sim_market_from_json(json, "test", err, sizeof(err));
+    struct provider_target t = aws_target("agmt-theirs");
+    struct provider_submission s;
+    struct provider_result res;
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    CHECK(sim_market_lookup(m, &t, T0, &res) == PROVIDER_E_NOT_SELLER);
+    CHECK_CONTAINS(res.message, "agreement: agmt-theirs was sold by account 777788889999, not "
+                   "by this seller account (111122223333)");
+    t = aws_target("");
+    request_copy_str(t.offer_id, sizeof(t.offer_id), "offer-1");
+    CHECK(sim_market_search(m, &t, T0, &res) == PROVIDER_OK && res.n_matches == 1);
+    CHECK_STR(res.matches[0].id, "agmt-ours");
+    /* a submission that got past the look-up (a record from before) is refused as AWS does */
+    memset(&s, 0, sizeof(s));
+    s.kind = REQUEST_CANCEL;
+    s.target = aws_target("agmt-theirs");
+    request_copy_str(s.reason_code, sizeof(s.reason_code), "REPLACING_AGREEMENT");
+    request_copy_str(s.client_token, sizeof(s.client_token), "cb-x-CR-1");
+    CHECK(sim_market_submit(m, &s, T0, &res) == PROVIDER_E_NOT_SELLER);
+    CHECK_CONTAINS(res.message, "only the proposer can ask for its cancellation");
+    CHECK(sim_market_count_requests(m, "agmt-theirs") == 0);
+    sim_market_free(m);
+}
+
+static void test_a_proposer_that_is_not_an_account_id_is_refused(void)
+{
+    char err[256] = "";
+    CHECK(sim_market_from_json("{\"aws\": {\"agreements\": [{\"id\": \"agmt-1\", "
+                               "\"buyer_account\": \"123456789012\", \"status\": \"ACTIVE\", "
+                               "\"proposer\": \"acme\"}]}}", "seed.json", err,
+                               sizeof(err)) == NULL);
+    CHECK_CONTAINS(err, "proposer");
+    CHECK_CONTAINS(err, "12 digits");
+}
+
 int main(void)
 {
     RUN(test_lookup_returns_the_agreement);
@@ -933,6 +996,9 @@ int main(void)
     RUN(test_damaged_state_file_is_refused);
     RUN(test_builtin_seed_matches_deploy_file);
     RUN(test_builtin_seed_has_the_demo_agreements);
+    RUN(test_an_agreement_the_seller_bought_is_refused_at_lookup);
+    RUN(test_another_sellers_agreement_is_refused_everywhere);
+    RUN(test_a_proposer_that_is_not_an_account_id_is_refused);
     RUN(test_callbacks_are_deferred);
     RUN(test_provider_uses_the_loop_clock);
     RUN(test_restarted_provider_submits_once);
