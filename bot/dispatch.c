@@ -290,7 +290,8 @@ static int print_list_row(void *ud, const struct request *rq)
 
 static void answer_list(struct bot *b, const struct cmd *c, const char *user, const char *channel)
 {
-    static const char *const scope_names[] = {"your", "pending", "open", "all"};
+    static const char *const scope_names[] = {"Your requests", "Requests waiting for a decision",
+                                              "Open requests", "All requests"};
     enum store_list_filter filter = c->scope == CMD_LIST_MINE ? STORE_LIST_MINE
                                   : c->scope == CMD_LIST_PENDING ? STORE_LIST_PENDING
                                   : c->scope == CMD_LIST_OPEN ? STORE_LIST_OPEN : STORE_LIST_ALL;
@@ -299,7 +300,7 @@ static void answer_list(struct bot *b, const struct cmd *c, const char *user, co
     size_t len = 0;
     if (!(lc.f = open_memstream(&msg, &len)))
         abort();
-    fprintf(lc.f, "Requests (%s, newest first):", scope_names[c->scope]);
+    fprintf(lc.f, "%s, newest first:", scope_names[c->scope]);
     store_list_requests(b->store, filter, user, LIST_LIMIT, print_list_row, &lc);
     if (lc.n == 0)
         fprintf(lc.f, "\n  none");
