@@ -123,6 +123,19 @@ static void on_lookup_answer(void *ud, const struct provider_result *res)
             goto out;
         }
     }
+    /* The command's intent is ended with the draft, in one batch. No pending intent
+     * means the turn that stored the command did not commit (its person was asked to
+     * try again) or another process finished it: no draft from this look-up. */
+    if (ctx->intent_id) {
+        int rc = store_intent_done(b->store, ctx->intent_id);
+        ctx->intent_id = 0;
+        if (rc == STORE_E_NOT_FOUND) {
+            log_info("the look-up of a command that was not kept is dropped");
+            goto out;
+        }
+        if (rc != STORE_OK)
+            log_error("could not mark the command done: %s", store_last_error(b->store));
+    }
     draft = calloc(1, sizeof(*draft));
     ev = calloc(1, sizeof(*ev));
     if (!draft || !ev)

@@ -284,6 +284,10 @@ void slack_chat_init(struct slack_chat *sc)
     memset(sc, 0, sizeof(*sc));
     sc->chat.ops = &slack_chat_ops;
     sc->chat.impl = sc;
+    {
+        const char *fail = getenv("CANCELBOT_FAULT_FAIL_COMMITS");
+        sc->fault_commits = fail && *fail ? atoi(fail) : 0;
+    }
     sc->fault_envelope = getenv("CANCELBOT_FAULT_KILL_AFTER_DEDUP");
     if (sc->fault_envelope && !*sc->fault_envelope)
         sc->fault_envelope = NULL;

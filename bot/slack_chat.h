@@ -40,6 +40,7 @@ struct slack_chat {
     struct held_ack *acks;
     size_t n_acks, cap_acks;
     const char *fault_envelope;  /* CANCELBOT_FAULT_KILL_AFTER_DEDUP: crash tests */
+    int fault_commits;           /* CANCELBOT_FAULT_FAIL_COMMITS: turns whose commit fails */
     struct slack_names *names;   /* users.info answers, kept an hour (slack_files.c) */
     char bot_user[USER_ID_MAX];  /* from auth.test: "invite @cancelbot" in advice */
     /* While a slash command is captured, verify prompts (ephemerals with a card) for

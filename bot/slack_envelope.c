@@ -31,7 +31,50 @@ struct held_ack {
     int conn_id;
     char *frame;
     int64_t received_us;
+    /* What to do if the turn's commit fails: events are left unacked (Slack sends
+     * them again); a person's slash command or click gets a visible "try again". */
+    enum slack_frame_kind kind;
+    char envelope_id[SLACK_ENVELOPE_ID_MAX];
+    char *response_url;                  /* a click's, for its "try again"; or NULL */
 };
+
+static char *ack_frame(const char *envelope_id, json_t *payload);
+
+#define TRY_AGAIN_TEXT "Sorry, I could not record that: the database is not answering. " \
+                       "Nothing changed; please try again in a minute."
+
+/* The turn's commit failed: nothing of it is kept. Slack redelivers events that were
+ * not acknowledged, but not what a person did: they are told, so they can do it
+ * again. A slash command's ack carries the sentence; a click's goes through its
+ * response_url (its ack carries nothing Slack shows); a form left unacked shows
+ * Slack's own error in the form. */
+static void answer_unpersisted(struct slack_chat *sc, struct held_ack *a)
+{
+    char *frame = NULL;
+    json_t *payload;
+    switch (a->kind) {
+    case SLACK_FRAME_SLASH_COMMAND:
+        payload = json_pack("{s:s, s:s}", "response_type", "ephemeral", "text", TRY_AGAIN_TEXT);
+        frame = ack_frame(a->envelope_id, payload);
+        json_decref(payload);
+        break;
+    case SLACK_FRAME_BLOCK_ACTION:
+        frame = ack_frame(a->envelope_id, NULL);
+        if (a->response_url &&
+            slack_api_respond(sc->api, a->response_url,
+                              json_pack("{s:s, s:b, s:s}", "response_type", "ephemeral",
+                                        "replace_original", 0, "text", TRY_AGAIN_TEXT),
+                              NULL, NULL) != 0)
+            log_warn("slack: could not tell the clicker of envelope %s to try again",
+                     a->envelope_id);
+        break;
+    default:
+        return;                          /* redelivered by Slack */
+    }
+    if (!frame || slack_socket_send_to(a->socket, a->conn_id, frame) != 0)
+        log_warn("slack: could not answer envelope %s", a->envelope_id);
+    free(frame);
+}
 
 static int64_t monotonic_us(void)
 {
@@ -338,9 +381,10 @@ static void send_ack_now(struct slack_conn *conn, const char *envelope_id)
     free(ack);
 }
 
-static void hold_ack(struct slack_chat *sc, struct slack_conn *conn, const char *envelope_id,
-                     json_t *payload, int64_t received_us)
+static void hold_ack(struct slack_chat *sc, struct slack_conn *conn,
+                     const struct slack_frame *f, json_t *payload, int64_t received_us)
 {
+    const char *envelope_id = f->envelope_id;
     struct held_ack *a;
     char *frame = ack_frame(envelope_id, payload);
     if (!frame) {
@@ -360,12 +404,18 @@ static void hold_ack(struct slack_chat *sc, struct slack_conn *conn, const char 
     a->conn_id = slack_conn_id(conn);
     a->frame = frame;
     a->received_us = received_us;
+    a->kind = f->kind;
+    snprintf(a->envelope_id, sizeof(a->envelope_id), "%s", envelope_id);
+    a->response_url = f->kind == SLACK_FRAME_BLOCK_ACTION && f->action.response_url[0]
+                          ? strdup(f->action.response_url) : NULL;
 }
 
 void slack_chat_free_acks(struct slack_chat *sc)
 {
-    for (size_t i = 0; i < sc->n_acks; i++)
+    for (size_t i = 0; i < sc->n_acks; i++) {
         free(sc->acks[i].frame);
+        free(sc->acks[i].response_url);
+    }
     free(sc->acks);
     sc->acks = NULL;
     sc->n_acks = sc->cap_acks = 0;
@@ -378,15 +428,27 @@ size_t slack_chat_flush(struct slack_chat *sc)
     size_t sent = 0;
     int64_t now;
     if (sc->batch_open) {
+        const char *why = NULL;
         sc->batch_open = 0;
         bot_hold_effects(sc->bot, 0);
-        if (store_batch_commit(st) != STORE_OK) {
-            /* Nothing of the turn is kept, so nothing of it is acked: Slack sends
-             * events and commands again, and a click's user sees no change. */
-            log_error("slack: could not persist %zu envelope(s) (%s); not acknowledged, so "
-                      "Slack redelivers them", sc->n_acks, store_last_error(st));
-            for (size_t i = 0; i < sc->n_acks; i++)
+        if (sc->fault_commits > 0) {     /* CANCELBOT_FAULT_FAIL_COMMITS: tests */
+            sc->fault_commits--;
+            store_batch_rollback(st);
+            why = "fault injection";
+        } else if (store_batch_commit(st) != STORE_OK) {
+            why = store_last_error(st);
+        }
+        if (why) {
+            /* Nothing of the turn is kept, so nothing of it is acked as done: Slack
+             * sends events again, and people are asked to try again. */
+            log_error("slack: could not persist %zu envelope(s) (%s); events are left for "
+                      "Slack to redeliver, commands and clicks are answered \"try again\"",
+                      sc->n_acks, why);
+            for (size_t i = 0; i < sc->n_acks; i++) {
+                answer_unpersisted(sc, &sc->acks[i]);
                 free(sc->acks[i].frame);
+                free(sc->acks[i].response_url);
+            }
             sc->n_acks = 0;
             slack_verify_flush(sc, 0);
             return 0;
@@ -404,6 +466,7 @@ size_t slack_chat_flush(struct slack_chat *sc)
         if (now - a->received_us > sc->worst_ack_us)
             sc->worst_ack_us = now - a->received_us;
         free(a->frame);
+        free(a->response_url);
     }
     if (sc->n_acks)
         log_debug("slack: %zu envelope(s) persisted in one commit and acked", sc->n_acks);
@@ -454,7 +517,7 @@ void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text,
             break;
         }
     }
-    hold_ack(sc, conn, f->envelope_id, payload, received);
+    hold_ack(sc, conn, f, payload, received);
     log_debug("slack: %s %s persisted in %lld us, ack held for the commit",
               slack_frame_kind_name(f->kind), f->envelope_id,
               (long long)(monotonic_us() - received));

@@ -390,13 +390,14 @@ int store_intent_done(struct store *s, int64_t id)
         return STORE_E_INVALID;
     s->err[0] = '\0';
     if ((rc = sqlite_prepare(s, "UPDATE intents SET status = 'done', lease_owner = NULL"
-                                " WHERE id = ?", &st, "intent done")))
+                                " WHERE id = ? AND status = 'pending'", &st, "intent done")))
         goto out;
     if (sqlite3_bind_int64(st, 1, id)) {
         rc = sqlite_fail(s, "intent done");
         goto out;
     }
-    rc = sqlite_run(s, st, "intent done");
+    if ((rc = sqlite_run(s, st, "intent done")) == STORE_OK && sqlite3_changes(s->db) == 0)
+        rc = STORE_E_NOT_FOUND;
 out:
     sqlite_release(s, st);
     return rc;

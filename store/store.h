@@ -174,6 +174,8 @@ struct store_intent {
 };
 int store_intent_add(struct store *s, const struct store_intent *in, int64_t now_ms,
                      int64_t lease_ms, int64_t *id_out);
+/* STORE_E_NOT_FOUND: no such pending intent (done already, or never kept: the batch
+ * that stored it rolled back, and its person was told to try again). */
 int store_intent_done(struct store *s, int64_t id);
 /* Claims intents whose lease ran out (their process died before finishing them). */
 int store_claim_intents(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
