@@ -39,8 +39,9 @@ static const char usage_text[] =
     "\n"
     "environment: CANCELBOT_CONFIG (policy file), CANCELBOT_DB (SQLite file, default\n"
     "./cancelbot.db), CANCELBOT_DATABASE_URL or DATABASE_URL (PostgreSQL instead; libpq's\n"
-    "PG* variables and ~/.pgpass apply), CANCELBOT_LOG_LEVEL (error|warn|info|debug), SLACK_APP_TOKEN,\n"
-    "SLACK_BOT_TOKEN, SLACK_API_URL, CANCELBOT_SLACK_CONNECTIONS (1-10). See README.md.\n";
+    "PG* variables and ~/.pgpass apply), CANCELBOT_LOG_LEVEL (error|warn|info|debug),\n"
+    "SLACK_APP_TOKEN, SLACK_BOT_TOKEN, SLACK_API_URL, CANCELBOT_SLACK_CONNECTIONS (1-10).\n"
+    "See README.md.\n";
 
 /* Each command's own usage, for `cancelbot <command> --help` and `cancelbot help
  * <command>`. */

@@ -1,8 +1,8 @@
 /* store/store.h -- durable state: requests, their event history (the audit record),
  * the outbox of effects, and de-duplication keys. One interface, two backends:
- * SQLite (sqlite.c, the embedded default) and PostgreSQL (postgres.c). The promise that makes the runtime
- * crash-safe: store_commit_transition writes the request, its event row and its
- * effects in ONE transaction. All functions return 0 (STORE_OK) or a STORE_E_* code;
+ * SQLite (sqlite.c, the embedded default) and PostgreSQL (postgres.c). The promise
+ * that makes the runtime crash-safe: store_commit_transition writes the request, its
+ * event row and its effects in ONE transaction. All functions return 0 (STORE_OK) or a STORE_E_* code;
  * out-params are written only on success. */
 #ifndef CANCELBOT_STORE_STORE_H
 #define CANCELBOT_STORE_STORE_H
