@@ -404,8 +404,6 @@ static int pg_insert_effects(struct store *s, const char *request_id,
     return rc;
 }
 
-#define REQUEST_COLUMNS "id, card_ts, data, version"
-
 static int pg_read_request(struct store *s, const PGresult *res, int row, struct request *out)
 {
     return store_decode_request(s, PQgetvalue(res, row, 0), PQgetvalue(res, row, 1),
@@ -415,23 +413,11 @@ static int pg_read_request(struct store *s, const PGresult *res, int row, struct
 static int pg_load_request(struct store *s, enum store_lookup by, const char *key,
                            struct request *out)
 {
-    static const char *const sql[] = {
-        [STORE_BY_ID] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = $1",
-        [STORE_BY_CARD] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE card_ts = $1"
-                          " ORDER BY created_ms DESC LIMIT 1",
-        [STORE_BY_MESSAGE] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE id ="
-                             " (SELECT request_id FROM messages WHERE ts = $1)",
-        [STORE_BY_REF] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE provider_ref = $1"
-                         " ORDER BY created_ms DESC LIMIT 1",
-    };
-    static const char *const what[] = {
-        [STORE_BY_ID] = "load request", [STORE_BY_CARD] = "find by card",
-        [STORE_BY_MESSAGE] = "find by message", [STORE_BY_REF] = "find by reference",
-    };
+    static const char *const sql[] = STORE_LOOKUP_SQL("$1");
     const char *params[1] = {key};
     PGresult *res = NULL;
     int rc;
-    if ((rc = pg_query(s, sql[by], 1, params, &res, NULL, what[by])))
+    if ((rc = pg_query(s, sql[by], 1, params, &res, NULL, store_lookup_what[by])))
         return rc;
     rc = PQntuples(res) == 0 ? STORE_E_NOT_FOUND : pg_read_request(s, res, 0, out);
     PQclear(res);

@@ -463,18 +463,14 @@ out:
     return rc;
 }
 
-/* Columns 0..3 of st are id, card_ts, data, version. The id and card_ts columns win over the
- * document: the id is the key, and card_ts may have been set after the document
- * was last written (see sqlite_upsert_request). */
-#define REQUEST_COLUMNS "id, card_ts, data, version"
-
+/* Columns 0..3 of st are STORE_REQUEST_COLUMNS. */
 static int sqlite_read_request(struct store *s, sqlite3_stmt *st, struct request *out)
 {
     return store_decode_request(s, col_text(st, 0), col_text(st, 1), col_text(st, 2),
                                 sqlite3_column_int64(st, 3), out);
 }
 
-/* Runs a query of REQUEST_COLUMNS whose parameter 1 is `key`, reading one row. */
+/* Runs a query of STORE_REQUEST_COLUMNS whose parameter 1 is `key`, reading one row. */
 static int sqlite_load_one(struct store *s, const char *sql, const char *key,
                            struct request *out, const char *what)
 {
@@ -501,20 +497,8 @@ out:
 static int sqlite_load_request(struct store *s, enum store_lookup by, const char *key,
                                struct request *out)
 {
-    static const char *const sql[] = {
-        [STORE_BY_ID] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?",
-        [STORE_BY_CARD] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE card_ts = ?"
-                          " ORDER BY created_ms DESC LIMIT 1",
-        [STORE_BY_MESSAGE] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE id ="
-                             " (SELECT request_id FROM messages WHERE ts = ?)",
-        [STORE_BY_REF] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE provider_ref = ?"
-                         " ORDER BY created_ms DESC LIMIT 1",
-    };
-    static const char *const what[] = {
-        [STORE_BY_ID] = "load request", [STORE_BY_CARD] = "find by card",
-        [STORE_BY_MESSAGE] = "find by message", [STORE_BY_REF] = "find by reference",
-    };
-    return sqlite_load_one(s, sql[by], key, out, what[by]);
+    static const char *const sql[] = STORE_LOOKUP_SQL("?");
+    return sqlite_load_one(s, sql[by], key, out, store_lookup_what[by]);
 }
 
 static int sqlite_note_message(struct store *s, const char *ts, const char *request_id,

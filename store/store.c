@@ -256,6 +256,11 @@ int store_decode_request(struct store *s, const char *id, const char *card_ts,
     return STORE_OK;
 }
 
+const char *const store_lookup_what[] = {
+    [STORE_BY_ID] = "load request", [STORE_BY_CARD] = "find by card",
+    [STORE_BY_MESSAGE] = "find by message", [STORE_BY_REF] = "find by reference",
+};
+
 int store_load_request(struct store *s, const char *id, struct request *out)
 {
     if (!s || !id || !out)

@@ -29,6 +29,20 @@ enum store_lookup {
     STORE_BY_REF                        /* newest with this provider_ref */
 };
 
+/* What a lookup reads (columns 0..3: see store_decode_request), and its SQL with the
+ * backend's placeholder P ("?" or "$1"); store_lookup_what names it in errors. */
+#define STORE_REQUEST_COLUMNS "id, card_ts, data, version"
+#define STORE_LOOKUP_SQL(P) {                                                            \
+    [STORE_BY_ID] = "SELECT " STORE_REQUEST_COLUMNS " FROM requests WHERE id = " P,      \
+    [STORE_BY_CARD] = "SELECT " STORE_REQUEST_COLUMNS " FROM requests WHERE card_ts = " P \
+                      " ORDER BY created_ms DESC LIMIT 1",                               \
+    [STORE_BY_MESSAGE] = "SELECT " STORE_REQUEST_COLUMNS " FROM requests WHERE id ="     \
+                         " (SELECT request_id FROM messages WHERE ts = " P ")",          \
+    [STORE_BY_REF] = "SELECT " STORE_REQUEST_COLUMNS " FROM requests WHERE provider_ref = " \
+                     P " ORDER BY created_ms DESC LIMIT 1",                              \
+}
+extern const char *const store_lookup_what[];
+
 /* A list query: SQL and its parameters, in order. A backend spells the i-th
  * placeholder its own way: "?" (SQLite) or "$i" (PostgreSQL). */
 #define STORE_LIST_PARAMS_MAX (3 * REQUEST_STATE_COUNT + 2)
