@@ -26,21 +26,27 @@ static const char usage_text[] =
     "  run           connect to Slack when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set;\n"
     "                otherwise start the terminal shell on the simulated marketplace\n"
     "  shell         the terminal stand-in for a Slack channel\n"
-    "                [--as USER] [--config FILE] [--db FILE] [--seed FILE]\n"
+    "                [--as USER] [--config FILE] [--db FILE | --database-url URL]\n"
+    "                [--seed FILE]\n"
     "  check-config  validate the policy file [--config FILE]\n"
     "  export        write the record of every request\n"
-    "                [--format csv|json] [--since YYYY-MM-DD] [--db FILE] [--output FILE]\n"
+    "                [--format csv|json] [--since YYYY-MM-DD] [--db FILE | --database-url URL]\n"
+    "                [--output FILE]\n"
+    "  migrate       bring the record's schema up to date and exit (a deploy step)\n"
+    "                [--db FILE | --database-url URL]\n"
     "  version       print the version\n"
     "  help          this text; help COMMAND (or COMMAND --help) explains one command\n"
     "\n"
     "environment: CANCELBOT_CONFIG (policy file), CANCELBOT_DB (SQLite file, default\n"
-    "./cancelbot.db), CANCELBOT_LOG_LEVEL (error|warn|info|debug), SLACK_APP_TOKEN,\n"
-    "SLACK_BOT_TOKEN, SLACK_API_URL, CANCELBOT_SLACK_CONNECTIONS (1-10). See README.md.\n";
+    "./cancelbot.db), CANCELBOT_DATABASE_URL or DATABASE_URL (PostgreSQL instead; libpq's\n"
+    "PG* variables and ~/.pgpass apply), CANCELBOT_LOG_LEVEL (error|warn|info|debug),\n"
+    "SLACK_APP_TOKEN, SLACK_BOT_TOKEN, SLACK_API_URL, CANCELBOT_SLACK_CONNECTIONS (1-10).\n"
+    "See README.md.\n";
 
 /* Each command's own usage, for `cancelbot <command> --help` and `cancelbot help
  * <command>`. */
 static const char run_usage[] =
-    "usage: cancelbot run [--config FILE] [--db FILE] [--seed FILE]\n"
+    "usage: cancelbot run [--config FILE] [--db FILE | --database-url URL] [--seed FILE]\n"
     "\n"
     "Connects to Slack (Socket Mode) when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set;\n"
     "otherwise starts the terminal shell on the simulated marketplace.\n"
@@ -49,11 +55,14 @@ static const char run_usage[] =
     "                  else the built-in demo policy)\n"
     "  --db FILE       the SQLite record (default: CANCELBOT_DB, else ./cancelbot.db);\n"
     "                  created when it does not exist\n"
+    "  --database-url URL  the record on PostgreSQL instead (default: CANCELBOT_DATABASE_URL\n"
+    "                  or DATABASE_URL): postgresql://USER@HOST:PORT/DB or host=... dbname=...\n"
     "  --seed FILE     agreements of the simulated marketplace (default: the demo ones)\n"
     "  -h, --help      this text\n";
 
 static const char shell_usage[] =
-    "usage: cancelbot shell [--as USER] [--config FILE] [--db FILE] [--seed FILE]\n"
+    "usage: cancelbot shell [--as USER] [--config FILE] [--db FILE | --database-url URL]\n"
+    "                       [--seed FILE]\n"
     "\n"
     "The terminal stand-in for a Slack channel: type what you would type in Slack, plus\n"
     "click, react, buyer, clock, show, market (type help inside). On a terminal, lines\n"
@@ -64,6 +73,8 @@ static const char shell_usage[] =
     "                  else the built-in demo policy)\n"
     "  --db FILE       the SQLite record (default: CANCELBOT_DB, else ./cancelbot.db);\n"
     "                  created when it does not exist\n"
+    "  --database-url URL  the record on PostgreSQL instead (default: CANCELBOT_DATABASE_URL\n"
+    "                  or DATABASE_URL): postgresql://USER@HOST:PORT/DB or host=... dbname=...\n"
     "  --seed FILE     agreements of the simulated marketplace (default: the demo ones)\n"
     "  -h, --help      this text\n";
 
@@ -77,8 +88,8 @@ static const char check_config_usage[] =
     "  -h, --help      this text\n";
 
 static const char export_usage[] =
-    "usage: cancelbot export [--format csv|json] [--since YYYY-MM-DD] [--db FILE] "
-    "[--output FILE]\n"
+    "usage: cancelbot export [--format csv|json] [--since YYYY-MM-DD]\n"
+    "                        [--db FILE | --database-url URL] [--output FILE]\n"
     "\n"
     "Writes the record of every request (ids, reasons, approvers, marketplace ids, the\n"
     "full status history) for reconciliation. Reads an existing database only.\n"
@@ -87,8 +98,25 @@ static const char export_usage[] =
     "  --since YYYY-MM-DD     only requests created on or after that day (UTC)\n"
     "  --db FILE              the SQLite record (default: CANCELBOT_DB, else ./cancelbot.db);\n"
     "                         it must exist\n"
+    "  --database-url URL     the record on PostgreSQL instead (default:\n"
+    "                         CANCELBOT_DATABASE_URL or DATABASE_URL)\n"
     "  --output FILE          default: standard output\n"
     "  -h, --help             this text\n";
+
+static const char migrate_usage[] =
+    "usage: cancelbot migrate [--db FILE | --database-url URL]\n"
+    "\n"
+    "Brings the record's schema up to this cancelbot's version and exits, for a deploy\n"
+    "step before the new version starts (run and shell migrate too, at start). On\n"
+    "PostgreSQL the migration holds an advisory lock: replicas starting at the same time\n"
+    "wait for it instead of racing. Exit status 0 when the schema is current.\n"
+    "\n"
+    "  --db FILE           the SQLite record (default: CANCELBOT_DB, else ./cancelbot.db);\n"
+    "                      created when it does not exist\n"
+    "  --database-url URL  the record on PostgreSQL instead (default:\n"
+    "                      CANCELBOT_DATABASE_URL or DATABASE_URL): postgresql://USER@HOST:\n"
+    "                      PORT/DB or a libpq keyword string; PG* variables and ~/.pgpass apply\n"
+    "  -h, --help          this text\n";
 
 static const char version_usage[] =
     "usage: cancelbot version\n"
@@ -103,6 +131,7 @@ static const char help_usage[] =
 struct cli {
     const char *config;
     const char *db;
+    const char *database_url;
     const char *as;
     const char *seed;
     const char *format;
@@ -119,6 +148,7 @@ static enum parse_rc parse_options(int argc, char **argv, const char *allowed, s
 {
     static const struct { const char *name; size_t off; } known[] = {
         {"config", offsetof(struct cli, config)}, {"db", offsetof(struct cli, db)},
+        {"database-url", offsetof(struct cli, database_url)},
         {"as", offsetof(struct cli, as)},         {"seed", offsetof(struct cli, seed)},
         {"format", offsetof(struct cli, format)}, {"since", offsetof(struct cli, since)},
         {"output", offsetof(struct cli, output)},
@@ -195,15 +225,50 @@ static const char *db_path(const struct cli *cli)
     return env && *env ? env : "cancelbot.db";
 }
 
+static const char *env_nonempty(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* Where the record is: *url for PostgreSQL, else the SQLite file db_path(cli). An
+ * option beats the environment; two of a kind at once is refused, naming both. */
+static int database_url(const struct cli *cli, const char **url)
+{
+    const char *env = env_nonempty("CANCELBOT_DATABASE_URL");
+    const char *env_name = "CANCELBOT_DATABASE_URL";
+    *url = NULL;
+    if (cli->db && cli->database_url) {
+        fprintf(stderr, "cancelbot: give --db FILE (SQLite) or --database-url URL "
+                "(PostgreSQL), not both\n");
+        return -1;
+    }
+    if (cli->db)
+        return 0;
+    if (cli->database_url) {
+        *url = cli->database_url;
+        return 0;
+    }
+    if (!env)
+        env = env_nonempty("DATABASE_URL"), env_name = "DATABASE_URL";
+    if (env && env_nonempty("CANCELBOT_DB")) {
+        fprintf(stderr, "cancelbot: both CANCELBOT_DB (SQLite) and %s (PostgreSQL) are set; "
+                "unset one, or choose with --db FILE or --database-url URL\n", env_name);
+        return -1;
+    }
+    *url = env;
+    return 0;
+}
+
 static int cmd_shell(const struct cli *cli)
 {
     struct policy *pol = malloc(sizeof(*pol));
     struct shell_options so;
     int rc = 1;
+    memset(&so, 0, sizeof(so));
     if (!pol)
         abort();
-    if (load_policy(cli->config, pol) == 0) {
-        memset(&so, 0, sizeof(so));
+    if (database_url(cli, &so.database_url) == 0 && load_policy(cli->config, pol) == 0) {
         so.user = cli->as;
         so.db_path = db_path(cli);
         so.sim_seed_path = cli->seed;
@@ -232,8 +297,8 @@ static int cmd_slack(const struct cli *cli, const char *app_token, const char *b
         free(pol);
         return 2;
     }
-    if (load_policy(cli->config, pol) == 0) {
-        memset(&so, 0, sizeof(so));
+    memset(&so, 0, sizeof(so));
+    if (database_url(cli, &so.database_url) == 0 && load_policy(cli->config, pol) == 0) {
         so.app_token = app_token;
         so.bot_token = bot_token;
         so.api_url = url && *url ? url : "https://slack.com/api/";
@@ -281,6 +346,7 @@ static int cmd_check_config(const struct cli *cli)
 static int cmd_export(const struct cli *cli)
 {
     struct store *st = NULL;
+    const char *url = NULL;
     FILE *out = stdout;
     int64_t since = 0;
     enum store_export_format fmt = STORE_EXPORT_CSV;
@@ -297,7 +363,15 @@ static int cmd_export(const struct cli *cli)
                 "e.g. --since 2026-01-01\n", cli->since);
         return 2;
     }
-    if ((rc = store_open_existing(db_path(cli), &st)) != STORE_OK) {
+    if (database_url(cli, &url) != 0)
+        return 2;
+    if (url) {
+        char why[256];
+        if (store_open_postgres(url, &st, why, sizeof(why)) != STORE_OK) {
+            fprintf(stderr, "cancelbot export: database (PostgreSQL): %s\n", why);
+            return 1;
+        }
+    } else if ((rc = store_open_existing(db_path(cli), &st)) != STORE_OK) {
         if (rc == STORE_E_NOT_FOUND)
             fprintf(stderr, "cancelbot export: there is no database %s (nothing was created); "
                     "give the bot's file with --db FILE or CANCELBOT_DB\n", db_path(cli));
@@ -323,6 +397,31 @@ out:
     }
     store_close(st);
     return rc;
+}
+
+/* Opening the store migrates it; that is all there is to do. */
+static int cmd_migrate(const struct cli *cli)
+{
+    struct store *st = NULL;
+    const char *url = NULL;
+    char why[256];
+    int rc;
+    if (database_url(cli, &url) != 0)
+        return 2;
+    if (url)
+        rc = store_open_postgres(url, &st, why, sizeof(why));
+    else if ((rc = store_open(db_path(cli), &st)) != STORE_OK)
+        snprintf(why, sizeof(why), "%s", rc == STORE_E_SCHEMA ? "it is from a newer cancelbot"
+                                                              : "it cannot be opened");
+    if (rc != STORE_OK) {
+        fprintf(stderr, "cancelbot migrate: database %s: %s\n", url ? "(PostgreSQL)"
+                                                                    : db_path(cli), why);
+        return 1;
+    }
+    printf("cancelbot migrate: database %s is at this cancelbot's schema\n",
+           url ? "(PostgreSQL)" : db_path(cli));
+    store_close(st);
+    return 0;
 }
 
 static int dispatch(int argc, char **argv);
@@ -367,10 +466,11 @@ static int cmd_version(const struct cli *cli)
 static int cmd_help(const struct cli *cli);
 
 static const struct command commands[] = {
-    {"run", "--config --db --seed", run_usage, cmd_run},
-    {"shell", "--as --config --db --seed", shell_usage, cmd_shell},
+    {"run", "--config --db --database-url --seed", run_usage, cmd_run},
+    {"shell", "--as --config --db --database-url --seed", shell_usage, cmd_shell},
     {"check-config", "--config", check_config_usage, cmd_check_config},
-    {"export", "--format --since --db --output", export_usage, cmd_export},
+    {"export", "--format --since --db --database-url --output", export_usage, cmd_export},
+    {"migrate", "--db --database-url", migrate_usage, cmd_migrate},
     {"version", "", version_usage, cmd_version},
     {"help", "", help_usage, cmd_help},
 };
@@ -386,7 +486,7 @@ static const struct command *find_command(const char *name)
 static void unknown_command(const char *name)
 {
     fprintf(stderr, "cancelbot: unknown command \"%s\"; accepted: run, shell, check-config, "
-            "export, version, help\n", name);
+            "export, migrate, version, help\n", name);
 }
 
 static int cmd_help(const struct cli *cli)

@@ -182,6 +182,8 @@ static char *sim_config_json(const struct bot_options *opt)
         json_object_set_new(cfg, "seed", json_string(opt->sim_seed_path));
     if (opt->sim_state_path)
         snprintf(state, sizeof(state), "%s", opt->sim_state_path);
+    else if (opt->database_url)
+        snprintf(state, sizeof(state), "cancelbot.sim.json");
     else
         snprintf(state, sizeof(state), "%s.sim.json", opt->db_path);
     json_object_set_new(cfg, "state", json_string(state));
@@ -219,7 +221,13 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    if (store_open(opt->db_path, &b->store) != STORE_OK) {
+    if (opt->database_url) {
+        char why[256];
+        if (store_open_postgres(opt->database_url, &b->store, why, sizeof(why)) != STORE_OK) {
+            snprintf(err, errlen, "database (PostgreSQL, DATABASE_URL): %s", why);
+            goto out;
+        }
+    } else if (store_open(opt->db_path, &b->store) != STORE_OK) {
         snprintf(err, errlen, "database %s: %s", opt->db_path,
                  b->store ? store_last_error(b->store) : "cannot open");
         goto out;
@@ -227,8 +235,8 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
     /* Made by the store's migrations; without it tokens could repeat across records. */
     if (store_get_setting(b->store, "installation_id", b->installation_id,
                           sizeof(b->installation_id)) != STORE_OK || !b->installation_id[0]) {
-        snprintf(err, errlen, "database %s: no installation id (%s)", opt->db_path,
-                 store_last_error(b->store));
+        snprintf(err, errlen, "database %s: no installation id (%s)",
+                 opt->database_url ? "(PostgreSQL)" : opt->db_path, store_last_error(b->store));
         goto out;
     }
     if (store_get_setting(b->store, BOT_CLOCK_SETTING, offset, sizeof(offset)) == STORE_OK)

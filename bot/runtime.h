@@ -16,10 +16,13 @@
 #include "store/store.h"
 
 struct bot_options {
-    const char *db_path;          /* SQLite file */
+    const char *db_path;          /* SQLite file, unless database_url is set */
+    const char *database_url;     /* PostgreSQL: a URL or libpq keyword string (it may
+                                     hold a password: never shown); NULL: SQLite */
     const struct policy *policy;  /* copied */
     const char *sim_seed_path;    /* NULL: the built-in demo marketplace */
-    const char *sim_state_path;   /* NULL: <db_path>.sim.json */
+    const char *sim_state_path;   /* NULL: <db_path>.sim.json (PostgreSQL:
+                                     ./cancelbot.sim.json) */
     struct http_client *http;     /* for the real marketplaces; NULL: sim only */
     /* Shell only: moves HTTP transfers on, waiting up to wait_ms for one to finish;
      * returns how many are still running. NULL when the loop is driven elsewhere. */

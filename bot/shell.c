@@ -457,6 +457,7 @@ int shell_run(const struct shell_options *opt)
     request_copy_str(sh.channel, sizeof(sh.channel),
                      opt->policy->n_channels ? opt->policy->channels[0] : "C0CANCELS");
     bo.db_path = opt->db_path;
+    bo.database_url = opt->database_url;
     bo.policy = opt->policy;
     bo.sim_seed_path = opt->sim_seed_path;
     if (!(http = http_curl_new()))
@@ -475,7 +476,8 @@ int shell_run(const struct shell_options *opt)
     fprintf(sh.out, "cancelbot shell: you are %s in #%s; database %s; marketplace %s/%s.\n"
             "Type help, or try: /cancel aws agmt-1a2b3c4d5e6f7g8h9i0j reason=replacing-agreement "
             "note=\"Replacing with private offer offer-9x8y\"\n",
-            sh.user, sh.channel, opt->db_path, opt->policy->provider_aws,
+            sh.user, sh.channel, opt->database_url ? "PostgreSQL (DATABASE_URL)" : opt->db_path,
+            opt->policy->provider_aws,
             opt->policy->provider_azure);
     bot_run_until_idle(sh.bot);     /* effects left by an earlier run */
     for (;;) {

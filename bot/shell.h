@@ -11,7 +11,8 @@
 
 struct shell_options {
     const char *user;             /* who types first; default U0ALICE */
-    const char *db_path;
+    const char *db_path;          /* the SQLite record, unless database_url is set */
+    const char *database_url;     /* PostgreSQL (DATABASE_URL); NULL: SQLite */
     const char *sim_seed_path;    /* NULL: built-in demo marketplace */
     const struct policy *policy;
     FILE *in;

@@ -203,6 +203,7 @@ int slack_run(const struct slack_run_options *opt)
     }
     memset(&bo, 0, sizeof(bo));
     bo.db_path = opt->db_path;
+    bo.database_url = opt->database_url;
     bo.policy = opt->policy;
     bo.sim_seed_path = opt->sim_seed_path;
     slack_chat_init(&rt->sc);

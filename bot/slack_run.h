@@ -9,7 +9,8 @@ struct slack_run_options {
     const char *bot_token;       /* xoxb-... */
     const char *api_url;         /* SLACK_API_URL, default https://slack.com/api/ */
     int connections;             /* 1..10 */
-    const char *db_path;
+    const char *db_path;         /* the SQLite record, unless database_url is set */
+    const char *database_url;    /* PostgreSQL (DATABASE_URL); NULL: SQLite */
     const char *sim_seed_path;
     const struct policy *policy;
 };

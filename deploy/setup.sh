@@ -2,7 +2,9 @@
 # deploy/setup.sh -- the README's two quick-start commands:
 #   bash deploy/setup.sh run    install what is missing, build, start the bot
 #   bash deploy/setup.sh test   install what is missing, build, run every test,
-#                               then again under AddressSanitizer + UBSan
+#                               then again under AddressSanitizer + UBSan; the
+#                               store's tests run on SQLite and on a throwaway
+#                               PostgreSQL 15 cluster (127.0.0.1, removed at the end)
 # Works on a fresh Debian 12 as root (or with sudo). Idempotent: packages already
 # there are not reinstalled, build trees are reused.
 set -euo pipefail
@@ -16,10 +18,14 @@ esac
 
 packages=(build-essential cmake pkg-config ca-certificates
           libwebsockets-dev libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev
-          libedit-dev libedit2)    # libedit: the shell's line editing (libedit2 at run time)
+          libedit-dev libedit2     # libedit: the shell's line editing (libedit2 at run time)
+          libpq-dev)               # the PostgreSQL backend's client library (libpq5 at run time)
 # The tests read the record with the sqlite3 command-line tool, and drive the shell
 # through a terminal with script(1) from bsdutils.
 [ "$mode" = test ] && packages+=(sqlite3 bsdutils)
+# The test path also runs the store on PostgreSQL: the server (and psql) from Debian.
+# The run path never needs it: SQLite is the default record.
+[ "$mode" = test ] && packages+=(postgresql-15)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,6 +34,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}" >&2
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    # No system cluster: the tests start their own and remove it (the package would
+    # otherwise create and start "15/main" on port 5432).
+    if [[ " ${missing[*]} " == *" postgresql-15 "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+        $sudo mkdir -p /etc/postgresql-common
+        echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.conf >/dev/null
+    fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
@@ -44,6 +56,14 @@ if [ "$mode" = run ]; then
     build build
     exec ./build/bot/cancelbot run
 fi
+
+# A throwaway PostgreSQL cluster for the *_pg tests, stopped and removed however the
+# tests end.
+pgdir=$(mktemp -d /tmp/cancelbot-pg.XXXXXX)
+trap 'bash tests/pg_cluster.sh stop "$pgdir"' EXIT
+CANCELBOT_TEST_DATABASE_URL=$(bash tests/pg_cluster.sh start "$pgdir")
+export CANCELBOT_TEST_DATABASE_URL
+echo "setup: PostgreSQL for the tests at $CANCELBOT_TEST_DATABASE_URL" >&2
 
 build build
 (cd build && ctest --output-on-failure -j "$jobs")

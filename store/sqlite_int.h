@@ -5,7 +5,7 @@
 #define CANCELBOT_STORE_SQLITE_INT_H
 
 #include <sqlite3.h>
-#include "store/store.h"
+#include "store/store_int.h"
 
 /* Statements are prepared once and kept (SQLite's parse and plan of a statement cost
  * more than running it on an indexed row). Every SQL text the store runs is fixed,
@@ -19,30 +19,16 @@ struct stmt_slot {
     sqlite3_stmt *st;
 };
 
-/* Decoded requests by (id, version): decoding the JSON document is most of what a
- * load costs, and the runtime loads the same request several times per event. */
-#define DECODED_CACHE_SIZE 64
-
-struct decoded_slot {
-    int64_t version;                    /* 0: empty */
-    struct request rq;
-};
-
-struct store {
+struct sqlite_store {
+    struct store base;                  /* first: a struct store * is one of these */
     sqlite3 *db;
-    char err[256];
-    char owner[STORE_OWNER_MAX];        /* names this process on its leases */
-    char chat[16];                      /* store_set_chat: "slack", "shell", "" */
-    int batch_depth;                    /* store_batch_begin nesting */
-    int batch_failed;                   /* the outermost transaction is gone */
     int batch_lazy;                     /* store_batch_begin_lazy: synchronous=NORMAL */
     struct stmt_slot cache[STMT_CACHE_MAX];
     int n_cache;
-    struct decoded_slot decoded[DECODED_CACHE_SIZE];
 };
 
-int sqlite_failf(struct store *s, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define SQ(s) ((struct sqlite_store *)(s))
+
 /* After a failed sqlite3_* call: what we were doing, then SQLite's reason. */
 int sqlite_fail(struct store *s, const char *what);
 /* A statement for sql, from the cache when it was prepared before; hand it back with
@@ -59,9 +45,24 @@ int sqlite_commit(struct store *s);
 void sqlite_rollback(struct store *s);
 int bind_text(sqlite3_stmt *st, int i, const char *v);
 const char *col_text(sqlite3_stmt *st, int i);
-/* Empties the decoded-request cache (after a rollback: it may hold undone versions). */
-void sqlite_forget_decoded(struct store *s);
-/* 1 when key is new (now recorded), 0 when seen, <0 on error. */
-int sqlite_dedup_insert(struct store *s, const char *key, int64_t now_ms);
+
+/* The outbox's operations (sqlite_outbox.c), for the ops table in sqlite.c. */
+int sqlite_claim_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
+                         struct stored_effect *got, int *n_out);
+int sqlite_effect_done(struct store *s, int64_t effect_id, const char *result);
+int sqlite_effect_retry(struct store *s, int64_t effect_id, int64_t next_due_ms,
+                        const char *error);
+int sqlite_renew_leases(struct store *s, int64_t until_ms);
+int sqlite_release_leases(struct store *s, const char *owner, int64_t now_ms);
+int sqlite_lease_owners(struct store *s, int64_t now_ms,
+                        int (*cb)(void *ud, const char *owner), void *ud);
+int sqlite_next_due_after(struct store *s, int64_t after_ms, int64_t *due_ms);
+int sqlite_count_pending(struct store *s, const char *request_id, enum effect_kind kind, int *n);
+int sqlite_prune(struct store *s, int64_t dedup_before_ms, int64_t done_before_ms, int *n_out);
+int sqlite_intent_add(struct store *s, const struct store_intent *in, int64_t lease_until_ms,
+                      int64_t now_ms, int64_t *id_out);
+int sqlite_intent_done(struct store *s, int64_t id);
+int sqlite_claim_intents(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
+                         struct store_intent *got, int *n_out);
 
 #endif

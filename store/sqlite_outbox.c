@@ -18,12 +18,11 @@
 #include <string.h>
 #include "store/sqlite_int.h"
 
-int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
-                            struct stored_effect *out, int *n_out)
+int sqlite_claim_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
+                         struct stored_effect *got, int *n_out)
 {
     /* Read and leased in one IMMEDIATE transaction: a second process waits for the
-     * write lock and then sees the leases. Read into a scratch array so that *out is
-     * written only on success.
+     * write lock and then sees the leases.
      * PG: SELECT ... FOR UPDATE SKIP LOCKED, so replicas claim side by side. */
     static const char claim_sql[] =
         "SELECT id, request_id, kind, timer, due_ms, user_id, text, attempts, item"
@@ -32,22 +31,11 @@ int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, i
         "  AND p.request_id = o.request_id AND p.id <> o.id"
         "  AND ((p.lease_owner IS NOT NULL AND p.lease_until_ms > ?1)"
         "       OR (p.due_ms <= ?1 AND p.id < o.id)))"
-        " AND (o.kind NOT IN ('post_card', 'update_card', 'reply', 'ephemeral',"
-        "  'confirm_prompt', 'direct_message') OR ?3 = ''"
+        " AND (o.kind NOT IN " STORE_CHAT_EFFECT_KINDS " OR ?3 = ''"
         "  OR (SELECT chat FROM requests r WHERE r.id = o.request_id) IN ('', ?3))"
         " ORDER BY due_ms, id LIMIT ?2";
-    struct stored_effect *got = NULL;
     sqlite3_stmt *st = NULL;
     int rc, step = SQLITE_DONE, n = 0;
-    if (!s || !out || !n_out || max < 0 || lease_ms <= 0)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
-    if (max == 0) {
-        *n_out = 0;
-        return STORE_OK;
-    }
-    if (!(got = calloc((size_t)max, sizeof(*got))))
-        return sqlite_failf(s, STORE_E_IO, "claim effects: out of memory");
     if ((rc = sqlite_begin(s)) || (rc = sqlite_prepare(s, claim_sql, &st, "claim effects")))
         goto out;
     if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int(st, 2, max) ||
@@ -56,20 +44,11 @@ int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, i
         goto out;
     }
     while (n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct stored_effect *e = &got[n];
-        e->id = sqlite3_column_int64(st, 0);
-        request_copy_str(e->request_id, sizeof(e->request_id), col_text(st, 1));
-        if (effect_kind_from_name(col_text(st, 2), &e->fx.kind) != 0 ||
-            request_timer_from_name(col_text(st, 3), &e->fx.timer) != 0) {
-            rc = sqlite_failf(s, STORE_E_IO, "outbox effect %lld: unknown kind or timer",
-                              (long long)e->id);
+        if ((rc = store_read_effect(s, sqlite3_column_int64(st, 0), col_text(st, 1),
+                                    col_text(st, 2), col_text(st, 3), sqlite3_column_int64(st, 4),
+                                    col_text(st, 5), col_text(st, 6), sqlite3_column_int(st, 7),
+                                    sqlite3_column_int(st, 8), &got[n])))
             goto out;
-        }
-        e->fx.due_ms = sqlite3_column_int64(st, 4);
-        request_copy_str(e->fx.user, sizeof(e->fx.user), col_text(st, 5));
-        request_copy_str(e->fx.text, sizeof(e->fx.text), col_text(st, 6));
-        e->attempts = sqlite3_column_int(st, 7) + 1;     /* the attempt being made */
-        e->fx.item = sqlite3_column_int(st, 8);
         n++;
     }
     if (n < max && step != SQLITE_DONE) {
@@ -93,13 +72,11 @@ int store_claim_due_effects(struct store *s, int64_t now_ms, int64_t lease_ms, i
     }
     if ((rc = sqlite_commit(s)))
         goto out;
-    memcpy(out, got, (size_t)n * sizeof(*got));
     *n_out = n;
 out:
     sqlite_release(s, st);
     if (rc != STORE_OK)
         sqlite_rollback(s);
-    free(got);
     return rc;
 }
 
@@ -111,21 +88,18 @@ static int sqlite_update_effect(struct store *s, sqlite3_stmt *st, int64_t effec
     int rc;
     if ((rc = sqlite_run(s, st, what)))
         return rc;
-    if (sqlite3_changes(s->db) == 0)
-        return sqlite_failf(s, STORE_E_NOT_FOUND, "%s: effect %lld is not pending under "
+    if (sqlite3_changes(SQ(s)->db) == 0)
+        return store_failf(s, STORE_E_NOT_FOUND, "%s: effect %lld is not pending under "
                             "our lease", what, (long long)effect_id);
     return STORE_OK;
 }
 
 /* Not limited to our lease: after a lease ran out, two runs may both finish the
  * effect (effects are idempotent), and the second must not look like a failure. */
-int store_effect_done(struct store *s, int64_t effect_id, const char *result)
+int sqlite_effect_done(struct store *s, int64_t effect_id, const char *result)
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if (!s)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
     if ((rc = sqlite_prepare(s, "UPDATE outbox SET status = 'done', result = ?,"
                                 " lease_owner = NULL, lease_until_ms = NULL WHERE id = ?",
                              &st, "effect done")))
@@ -140,13 +114,11 @@ out:
     return rc;
 }
 
-int store_effect_retry(struct store *s, int64_t effect_id, int64_t next_due_ms, const char *error)
+int sqlite_effect_retry(struct store *s, int64_t effect_id, int64_t next_due_ms,
+                        const char *error)
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if (!s)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
     if ((rc = sqlite_prepare(s, "UPDATE outbox SET due_ms = ?, attempts = attempts + 1,"
                                 " last_error = COALESCE(?, last_error), lease_owner = NULL,"
                                 " lease_until_ms = NULL WHERE id = ? AND status = 'pending'"
@@ -193,20 +165,17 @@ out:
     return rc;
 }
 
-int store_renew_leases(struct store *s, int64_t now_ms, int64_t lease_ms)
+int sqlite_renew_leases(struct store *s, int64_t until_ms)
 {
-    if (!s || lease_ms <= 0)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
     return sqlite_lease_update(s,
         "UPDATE outbox SET lease_until_ms = ?2, due_ms = ?2"
         " WHERE lease_owner = ?1 AND status = 'pending'",
         "UPDATE intents SET lease_until_ms = ?2"
         " WHERE lease_owner = ?1 AND status = 'pending'",
-        s->owner, now_ms + lease_ms, "renew leases");
+        s->owner, until_ms, "renew leases");
 }
 
-static int sqlite_release_owner(struct store *s, const char *owner, int64_t now_ms)
+int sqlite_release_leases(struct store *s, const char *owner, int64_t now_ms)
 {
     return sqlite_lease_update(s,
         "UPDATE outbox SET lease_owner = NULL, lease_until_ms = NULL, due_ms = ?2"
@@ -216,30 +185,11 @@ static int sqlite_release_owner(struct store *s, const char *owner, int64_t now_
         owner, now_ms, "release leases");
 }
 
-int store_release_own_leases(struct store *s, int64_t now_ms)
-{
-    if (!s)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
-    return sqlite_release_owner(s, s->owner, now_ms);
-}
-
-int store_release_leases_of(struct store *s, const char *owner, int64_t now_ms)
-{
-    if (!s || !owner || !owner[0])
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
-    return sqlite_release_owner(s, owner, now_ms);
-}
-
-int store_lease_owners(struct store *s, int64_t now_ms,
-                       int (*cb)(void *ud, const char *owner), void *ud)
+int sqlite_lease_owners(struct store *s, int64_t now_ms,
+                        int (*cb)(void *ud, const char *owner), void *ud)
 {
     sqlite3_stmt *st = NULL;
     int rc, step;
-    if (!s || !cb)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
     if ((rc = sqlite_prepare(s, "SELECT lease_owner FROM outbox WHERE status = 'pending'"
                                 " AND lease_owner IS NOT NULL AND lease_until_ms > ?1"
                                 " UNION SELECT lease_owner FROM intents WHERE status = 'pending'"
@@ -260,18 +210,10 @@ out:
     return rc;
 }
 
-int store_next_due(struct store *s, int64_t *due_ms)
-{
-    return store_next_due_after(s, INT64_MIN, due_ms);
-}
-
-int store_next_due_after(struct store *s, int64_t after_ms, int64_t *due_ms)
+int sqlite_next_due_after(struct store *s, int64_t after_ms, int64_t *due_ms)
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if (!s || !due_ms)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
     if ((rc = sqlite_prepare(s, "SELECT MIN(due_ms) FROM outbox WHERE status = 'pending'"
                                 " AND due_ms > ?", &st, "next due")))
         goto out;
@@ -292,13 +234,10 @@ out:
     return rc;
 }
 
-int store_count_pending(struct store *s, const char *request_id, enum effect_kind kind, int *n)
+int sqlite_count_pending(struct store *s, const char *request_id, enum effect_kind kind, int *n)
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if (!s || !request_id || !n)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
     if ((rc = sqlite_prepare(s, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"
                                 " AND request_id = ? AND kind = ?", &st, "count pending")))
         goto out;
@@ -315,7 +254,7 @@ out:
 
 /* ---- housekeeping ---- */
 
-int store_prune(struct store *s, int64_t dedup_before_ms, int64_t done_before_ms, int *n_out)
+int sqlite_prune(struct store *s, int64_t dedup_before_ms, int64_t done_before_ms, int *n_out)
 {
     static const char *const sqls[2] = {
         "DELETE FROM dedup WHERE at_ms < ?",
@@ -324,9 +263,6 @@ int store_prune(struct store *s, int64_t dedup_before_ms, int64_t done_before_ms
     int64_t before[2] = {dedup_before_ms, done_before_ms};
     sqlite3_stmt *st = NULL;
     int rc = STORE_OK, n = 0;
-    if (!s)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
     if ((rc = sqlite_begin(s)))
         return rc;
     for (int i = 0; i < 2; i++) {
@@ -338,14 +274,13 @@ int store_prune(struct store *s, int64_t dedup_before_ms, int64_t done_before_ms
         }
         if ((rc = sqlite_run(s, st, "prune")))
             goto out;
-        n += sqlite3_changes(s->db);
+        n += sqlite3_changes(SQ(s)->db);
         sqlite_release(s, st);
         st = NULL;
     }
     if ((rc = sqlite_commit(s)))
         goto out;
-    if (n_out)
-        *n_out = n;
+    *n_out = n;
 out:
     sqlite_release(s, st);
     if (rc != STORE_OK)
@@ -355,40 +290,34 @@ out:
 
 /* ---- intents ---- */
 
-int store_intent_add(struct store *s, const struct store_intent *in, int64_t now_ms,
-                     int64_t lease_ms, int64_t *id_out)
+int sqlite_intent_add(struct store *s, const struct store_intent *in, int64_t lease_until_ms,
+                      int64_t now_ms, int64_t *id_out)
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if (!s || !in || !id_out || lease_ms <= 0)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
     if ((rc = sqlite_prepare(s, "INSERT INTO intents (user_id, channel, command, text,"
                                 " lease_owner, lease_until_ms, created_ms)"
                                 " VALUES (?, ?, ?, ?, ?, ?, ?)", &st, "save intent")))
         goto out;
     if (bind_text(st, 1, in->user) || bind_text(st, 2, in->channel) ||
         bind_text(st, 3, in->command) || bind_text(st, 4, in->text) ||
-        bind_text(st, 5, s->owner) || sqlite3_bind_int64(st, 6, now_ms + lease_ms) ||
+        bind_text(st, 5, s->owner) || sqlite3_bind_int64(st, 6, lease_until_ms) ||
         sqlite3_bind_int64(st, 7, now_ms)) {
         rc = sqlite_fail(s, "save intent");
         goto out;
     }
     if ((rc = sqlite_run(s, st, "save intent")))
         goto out;
-    *id_out = sqlite3_last_insert_rowid(s->db);   /* PG: RETURNING id */
+    *id_out = sqlite3_last_insert_rowid(SQ(s)->db);   /* PG: RETURNING id */
 out:
     sqlite_release(s, st);
     return rc;
 }
 
-int store_intent_done(struct store *s, int64_t id)
+int sqlite_intent_done(struct store *s, int64_t id)
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if (!s)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
     if ((rc = sqlite_prepare(s, "UPDATE intents SET status = 'done', lease_owner = NULL"
                                 " WHERE id = ? AND status = 'pending'", &st, "intent done")))
         goto out;
@@ -403,17 +332,11 @@ out:
     return rc;
 }
 
-int store_claim_intents(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
-                        struct store_intent *out, int *n_out)
+int sqlite_claim_intents(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
+                         struct store_intent *got, int *n_out)
 {
     sqlite3_stmt *st = NULL;
-    struct store_intent *got = NULL;
     int rc, step = SQLITE_DONE, n = 0;
-    if (!s || !out || !n_out || max <= 0 || lease_ms <= 0)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
-    if (!(got = calloc((size_t)max, sizeof(*got))))
-        return sqlite_failf(s, STORE_E_IO, "claim intents: out of memory");
     if ((rc = sqlite_begin(s)) ||
         (rc = sqlite_prepare(s, "SELECT id, user_id, channel, command, text FROM intents"
                                 " WHERE status = 'pending' AND lease_until_ms <= ?"
@@ -452,12 +375,10 @@ int store_claim_intents(struct store *s, int64_t now_ms, int64_t lease_ms, int m
     }
     if ((rc = sqlite_commit(s)))
         goto out;
-    memcpy(out, got, (size_t)n * sizeof(*got));
     *n_out = n;
 out:
     sqlite_release(s, st);
     if (rc != STORE_OK)
         sqlite_rollback(s);
-    free(got);
     return rc;
 }

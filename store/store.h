@@ -1,8 +1,8 @@
 /* store/store.h -- durable state: requests, their event history (the audit record),
- * the outbox of effects, and de-duplication keys. One interface; SQLite (sqlite.c)
- * now, PostgreSQL later, so SQL stays portable. The promise that makes the runtime
- * crash-safe: store_commit_transition writes the request, its event row and its
- * effects in ONE transaction. All functions return 0 (STORE_OK) or a STORE_E_* code;
+ * the outbox of effects, and de-duplication keys. One interface, two backends:
+ * SQLite (sqlite.c, the embedded default) and PostgreSQL (postgres.c). The promise
+ * that makes the runtime crash-safe: store_commit_transition writes the request, its
+ * event row and its effects in ONE transaction. All functions return 0 (STORE_OK) or a STORE_E_* code;
  * out-params are written only on success. */
 #ifndef CANCELBOT_STORE_STORE_H
 #define CANCELBOT_STORE_STORE_H
@@ -32,6 +32,11 @@ int store_open(const char *path, struct store **out);
 /* The same for a file that must exist already (commands that read the record):
  * STORE_E_NOT_FOUND, and no file created, when there is none at path. */
 int store_open_existing(const char *path, struct store **out);
+/* PostgreSQL: conninfo is a postgres:// or postgresql:// URL or a libpq keyword
+ * string ("host=... dbname=..."); libpq's PG* variables and password file fill in
+ * what it leaves out. Connects (with timeouts) and migrates. On failure err says why,
+ * without the password; STORE_E_INVALID when conninfo cannot be read at all. */
+int store_open_postgres(const char *conninfo, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
 const char *store_last_error(const struct store *s);   /* never contains secrets */
 #define STORE_OWNER_MAX 128

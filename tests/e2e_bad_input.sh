@@ -36,7 +36,7 @@ expect_not "posted card"
 
 "$CANCELBOT" frobnicate >"$OUT" 2>&1
 expect_rc 2 $? "unknown subcommand"
-expect "accepted: run, shell, check-config, export, version, help"
+expect "accepted: run, shell, check-config, export, migrate, version, help"
 "$CANCELBOT" shell --colour >"$OUT" 2>&1 </dev/null
 expect_rc 2 $? "unknown option"
 expect "unknown option \"--colour\""

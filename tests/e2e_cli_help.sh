@@ -4,7 +4,7 @@
 # shell create a new one, which is how a new user starts.
 . "$(dirname "$0")/lib_e2e.sh"
 
-for cmd in run shell check-config export version help; do
+for cmd in run shell check-config export migrate version help; do
     for flag in --help -h; do
         "$CANCELBOT" "$cmd" "$flag" >"$OUT" 2>"$WORK/err.txt" </dev/null
         expect_rc 0 $? "$cmd $flag"
@@ -32,7 +32,7 @@ expect_rc 0 $? "shell --db ... --help"
 
 "$CANCELBOT" export --colour >"$OUT" 2>&1
 expect_rc 2 $? "export with an unknown option"
-expect "unknown option \"--colour\"; accepted options: --format --since --db --output --help"
+expect "unknown option \"--colour\"; accepted options: --format --since --db --database-url --output --help"
 "$CANCELBOT" check-config -x >"$OUT" 2>&1
 expect_rc 2 $? "check-config with a stray argument"
 expect "unexpected argument \"-x\"; accepted options: --config --help"

@@ -1,14 +1,15 @@
-/* tests/test_store.c -- the SQLite store against its contract in store/store.h, plus
- * request_json and the export. Each test opens its own database file in a fresh
- * temporary directory; a second, raw sqlite3 connection plays the operator (or the
- * fault): it counts rows, corrupts a row, drops a table, or stamps a newer schema. */
+/* tests/test_store.c -- the store against its contract in store/store.h, plus
+ * request_json and the export, on the backend CANCELBOT_TEST_STORE names (SQLite or
+ * PostgreSQL; tests/store_backend.h). Each test opens its own fresh record; a second,
+ * raw connection plays the operator (or the fault): it counts rows, corrupts a row,
+ * drops a table, or stamps a newer schema. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
-#include <sqlite3.h>
 #include "tests/check.h"
+#include "tests/store_backend.h"
 #include "store/store.h"
 #include "store/request_json.h"
 
@@ -17,38 +18,29 @@
 #define MIN (60 * SEC)
 #define DAY (24 * 3600 * SEC)
 
-/* ---- fixture: a store in a temporary directory ---- */
+/* ---- fixture: a store on a fresh record of the backend under test ---- */
 
 struct fixture {
-    char dir[64];
-    char path[128];
+    struct test_db db;
     struct store *s;
 };
 
 static void fixture_close(struct fixture *f)
 {
-    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-    char p[160];
     store_close(f->s);
     f->s = NULL;
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
-        unlink(p);
-    }
-    CHECK(rmdir(f->dir) == 0);
+    test_db_destroy(&f->db);
 }
 
 static int fixture_open(struct fixture *f)
 {
     int rc;
     memset(f, 0, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/cb-store-XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        CHECK(!"mkdtemp failed");
+    if (test_db_create(&f->db) != 0) {
+        CHECK(!"test_db_create failed");
         return -1;
     }
-    snprintf(f->path, sizeof(f->path), "%s/cancelbot.db", f->dir);
-    rc = store_open(f->path, &f->s);
+    rc = test_db_open(&f->db, &f->s);
     CHECK(rc == STORE_OK);
     if (rc != STORE_OK)
         fixture_close(f);
@@ -59,46 +51,22 @@ static void fixture_reopen(struct fixture *f)
 {
     store_close(f->s);
     f->s = NULL;
-    CHECK(store_open(f->path, &f->s) == STORE_OK);
+    CHECK(test_db_open(&f->db, &f->s) == STORE_OK);
 }
 
-/* The raw connection: first column of the first row as an integer, -1 on error. */
 static long long raw_int(const struct fixture *f, const char *sql)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    long long v = -1;
-    if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return test_db_int(&f->db, sql);
 }
 
-/* First column of the first row as text into out ("" if none). */
 static void raw_text(const struct fixture *f, const char *sql, char *out, size_t outlen)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    out[0] = '\0';
-    if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    test_db_text(&f->db, sql, out, outlen);
 }
 
 static int raw_exec(const struct fixture *f, const char *sql)
 {
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    sqlite3_close(db);
-    return rc;
+    return test_db_exec(&f->db, sql);
 }
 
 /* ---- requests and transitions ---- */
@@ -215,11 +183,18 @@ static void test_open_creates_current_schema_in_wal_mode(void)
     if (fixture_open(&f))
         return;
     CHECK(raw_int(&f, "SELECT MAX(version) FROM schema_version") == 5);
-    CHECK(raw_int(&f, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-                      " ('requests', 'events', 'outbox', 'dedup', 'counters', 'settings',"
-                      " 'intents', 'messages')") == 8);
-    {
+    if (f.db.pg) {
+        CHECK(raw_int(&f, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema"
+                          " = current_schema() AND table_name IN ('requests', 'events',"
+                          " 'outbox', 'dedup', 'counters', 'settings', 'intents',"
+                          " 'messages')") == 8);
+        CHECK(raw_int(&f, "SELECT COUNT(*) FROM information_schema.sequences WHERE"
+                          " sequence_schema = current_schema()") == 3);
+    } else {
         char mode[16];
+        CHECK(raw_int(&f, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+                          " ('requests', 'events', 'outbox', 'dedup', 'counters', 'settings',"
+                          " 'intents', 'messages')") == 8);
         raw_text(&f, "PRAGMA journal_mode", mode, sizeof(mode));
         CHECK_STR(mode, "wal");
     }
@@ -234,8 +209,8 @@ static void test_newer_schema_is_refused(void)
     struct store *other = NULL;
     if (fixture_open(&f))
         return;
-    CHECK(raw_exec(&f, "INSERT INTO schema_version (version) VALUES (99)") == SQLITE_OK);
-    CHECK(store_open(f.path, &other) == STORE_E_SCHEMA);
+    CHECK(raw_exec(&f, "INSERT INTO schema_version (version) VALUES (99)") == 0);
+    CHECK(test_db_open(&f.db, &other) == STORE_E_SCHEMA);
     CHECK(other == NULL);
     CHECK(raw_int(&f, "SELECT COUNT(*) FROM schema_version") == 6);     /* untouched */
     fixture_close(&f);
@@ -246,6 +221,33 @@ static void test_open_of_impossible_path_fails_without_output(void)
     struct store *s = NULL;
     CHECK(store_open("/nonexistent-cancelbot-dir/x/cancelbot.db", &s) == STORE_E_IO);
     CHECK(s == NULL);
+}
+
+/* No server there (port 1), or a string libpq cannot read: an error that says so,
+ * and never the password, whichever way it was given. */
+static void test_postgres_errors_never_show_the_password(void)
+{
+    static const char *const bad[] = {
+        "postgresql://cancelbot:Sw0rdfish-PW@127.0.0.1:1/cancelbot?connect_timeout=2",
+        "host=127.0.0.1 port=1 user=cancelbot password=Sw0rdfish-PW connect_timeout=2",
+        "postgresql://cancelbot:Sw0rdfish-PW@127.0.0.1:1/cancelbot?sslmode=%zzSw0rdfish-PW",
+        "host=127.0.0.1 password=Sw0rdfish-PW dbname",
+    };
+    struct store *s = NULL;
+    char err[256];
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(err, 'x', sizeof(err));
+        CHECK(store_open_postgres(bad[i], &s, err, sizeof(err)) != STORE_OK);
+        CHECK(s == NULL);
+        CHECK(err[0] != '\0' && strlen(err) < sizeof(err));
+        CHECK(strstr(err, "Sw0rdfish") == NULL);
+        if (strstr(err, "Sw0rdfish"))
+            fprintf(stderr, "  leaked: %s\n", err);
+    }
+    CHECK(store_open_postgres(bad[0], &s, err, sizeof(err)) == STORE_E_IO);
+    CHECK_CONTAINS(err, "127.0.0.1");
+    CHECK(store_open_postgres(bad[3], &s, err, sizeof(err)) == STORE_E_INVALID);
+    CHECK_CONTAINS(err, "postgresql://");
 }
 
 /* ---- request_json ---- */
@@ -432,7 +434,7 @@ static void test_failure_mid_transaction_leaves_nothing(void)
     small_request(&rq, "CR-1", REQUEST_AWAITING_APPROVAL, "U0ALICE", T0);
     CHECK(commit_ev(f.s, &rq, REQUEST_DRAFT, EV_CONFIRM, "U0ALICE", "", NULL, "env-1", T0) == STORE_OK);
     /* The outbox insert is the last step: make it fail after request, event and key */
-    CHECK(raw_exec(&f, "DROP TABLE outbox") == SQLITE_OK);
+    CHECK(raw_exec(&f, "DROP TABLE outbox") == 0);
     later = rq;
     later.state = REQUEST_REJECTED;
     request_copy_str(later.decision_note, sizeof(later.decision_note), "SECRET-NOTE-TEXT");
@@ -469,7 +471,7 @@ static void test_corrupt_row_is_an_io_error_naming_the_request(void)
     request_copy_str(rq.card_ts, sizeof(rq.card_ts), "111.222");
     CHECK(commit_ev(f.s, &rq, REQUEST_DRAFT, EV_CONFIRM, "U0ALICE", "", NULL, NULL, T0) == STORE_OK);
     CHECK(raw_exec(&f, "UPDATE requests SET data = '{\"note\":\"SECRET-BODY' WHERE id = 'CR-9'")
-          == SQLITE_OK);
+          == 0);
     memset(&got, 0x5a, sizeof(got));
     CHECK(store_load_request(f.s, "CR-9", &got) == STORE_E_IO);
     CHECK_CONTAINS(store_last_error(f.s), "CR-9");
@@ -477,7 +479,7 @@ static void test_corrupt_row_is_an_io_error_naming_the_request(void)
     CHECK(((unsigned char *)&got)[0] == 0x5a);
     CHECK(store_find_by_card(f.s, "111.222", &got) == STORE_E_IO);
     CHECK(raw_exec(&f, "UPDATE requests SET data = '{\"state\":\"on_fire\"}' WHERE id = 'CR-9'")
-          == SQLITE_OK);
+          == 0);
     CHECK(store_load_request(f.s, "CR-9", &got) == STORE_E_IO);
     CHECK_CONTAINS(store_last_error(f.s), "state");
     CHECK(store_list_requests(f.s, STORE_LIST_ALL, NULL, 0, count_request, &n) == STORE_E_IO);
@@ -494,7 +496,7 @@ static void test_old_row_without_new_fields_loads_with_zeros(void)
     CHECK(commit_ev(f.s, &rq, REQUEST_SUBMITTING, EV_SUBMIT_ACCEPTED, "marketplace", "", NULL,
                     NULL, T0) == STORE_OK);
     CHECK(raw_exec(&f, "UPDATE requests SET data = '{\"id\":\"CR-3\",\"state\":\"submitted\"}'")
-          == SQLITE_OK);
+          == 0);
     CHECK(store_load_request(f.s, "CR-3", &got) == STORE_OK);
     CHECK(got.state == REQUEST_SUBMITTED);
     CHECK_STR(got.note, "");
@@ -1323,9 +1325,11 @@ static void test_reopen_keeps_everything(void)
 
 int main(void)
 {
+    test_backend_require("test_store");
     RUN(test_open_creates_current_schema_in_wal_mode);
     RUN(test_newer_schema_is_refused);
     RUN(test_open_of_impossible_path_fails_without_output);
+    RUN(test_postgres_errors_never_show_the_password);
     RUN(test_json_round_trips_every_field);
     RUN(test_json_missing_and_unknown_keys_are_tolerated);
     RUN(test_json_refuses_wrong_types_and_names);

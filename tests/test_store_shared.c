@@ -1,12 +1,15 @@
 /* tests/test_store_shared.c -- the store when it is not alone: two handles on one
- * SQLite file stand for two processes (each open store is its own lease owner).
- * Versioned transitions, owned leases, group commit, intents, housekeeping. */
+ * record (a SQLite file or a PostgreSQL schema: tests/store_backend.h) stand for two
+ * processes (each open store is its own lease owner). Versioned transitions, owned
+ * leases, group commit, intents, housekeeping; on PostgreSQL also replicas claiming
+ * side by side and starting (migrating) together. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sqlite3.h>
+#include <sys/wait.h>
 #include "tests/check.h"
+#include "tests/store_backend.h"
 #include "store/store.h"
 
 #define T0 1764064800000LL
@@ -15,49 +18,32 @@
 #define DAY (24 * 60 * MIN)
 
 struct pair {
-    char dir[64];
-    char path[128];
+    struct test_db db;
     struct store *a, *b;            /* two "processes" */
 };
 
 static int pair_open(struct pair *p)
 {
     memset(p, 0, sizeof(*p));
-    snprintf(p->dir, sizeof(p->dir), "/tmp/cb-shared-XXXXXX");
-    if (!mkdtemp(p->dir)) {
-        CHECK(!"mkdtemp failed");
+    if (test_db_create(&p->db) != 0) {
+        CHECK(!"test_db_create failed");
         return -1;
     }
-    snprintf(p->path, sizeof(p->path), "%s/cancelbot.db", p->dir);
-    CHECK(store_open(p->path, &p->a) == STORE_OK);
-    CHECK(store_open(p->path, &p->b) == STORE_OK);
+    CHECK(test_db_open(&p->db, &p->a) == STORE_OK);
+    CHECK(test_db_open(&p->db, &p->b) == STORE_OK);
     return p->a && p->b ? 0 : -1;
 }
 
 static void pair_close(struct pair *p)
 {
-    static const char *const suffixes[] = { "", "-wal", "-shm" };
-    char f[160];
     store_close(p->a);
     store_close(p->b);
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        snprintf(f, sizeof(f), "%s%s", p->path, suffixes[i]);
-        unlink(f);
-    }
-    rmdir(p->dir);
+    test_db_destroy(&p->db);
 }
 
 static long long count(const struct pair *p, const char *sql)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    long long v = -1;
-    if (sqlite3_open(p->path, &db) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return test_db_int(&p->db, sql);
 }
 
 static void base_request(struct request *rq, const char *id, enum request_state state)
@@ -348,8 +334,70 @@ static void test_prune_keeps_the_audit_history(void)
     pair_close(&p);
 }
 
+/* PostgreSQL: while a's claim is still in its transaction (its rows locked), b
+ * passes over them instead of waiting, and takes nothing of a request a holds. */
+static void test_replicas_claim_side_by_side(void)
+{
+    struct pair p;
+    struct request rq;
+    struct effect_list fx = {0};
+    struct stored_effect ga[4], gb[4];
+    int na = -1, nb = -1;
+    if (!test_backend_is_pg() || pair_open(&p))
+        return;
+    base_request(&rq, "CR-1", REQUEST_SUBMITTED);
+    effect_list_push(&fx, EFFECT_TIMER, T0)->timer = TIMER_REMINDER;
+    effect_list_push(&fx, EFFECT_TIMER, T0)->timer = TIMER_APPROVAL_EXPIRY;
+    CHECK(commit(p.a, &rq, REQUEST_SUBMITTING, EV_SUBMIT_ACCEPTED, &fx, NULL) == STORE_OK);
+    one_timer(p.a, "CR-2", T0);
+    CHECK(store_batch_begin(p.a) == STORE_OK);
+    CHECK(store_claim_due_effects(p.a, T0, 30 * SEC, 1, ga, &na) == STORE_OK && na == 1);
+    CHECK(strcmp(ga[0].request_id, "CR-1") == 0);
+    /* a has not committed: b would block on a's rows without SKIP LOCKED */
+    CHECK(store_claim_due_effects(p.b, T0, 30 * SEC, 4, gb, &nb) == STORE_OK);
+    CHECK(nb == 1 && strcmp(gb[0].request_id, "CR-2") == 0);
+    CHECK(store_batch_commit(p.a) == STORE_OK);
+    CHECK(store_claim_due_effects(p.b, T0, 30 * SEC, 4, gb, &nb) == STORE_OK && nb == 0);
+    CHECK(store_effect_done(p.a, ga[0].id, "fired") == STORE_OK);
+    CHECK(store_claim_due_effects(p.b, T0, 30 * SEC, 4, gb, &nb) == STORE_OK && nb == 1);
+    CHECK(nb == 1 && strcmp(gb[0].request_id, "CR-1") == 0 && gb[0].id != ga[0].id);
+    pair_close(&p);
+}
+
+/* PostgreSQL: replicas that start together on an empty database migrate it once,
+ * one after the other (the advisory lock), and every one of them opens. */
+static void test_replicas_starting_together_migrate_once(void)
+{
+    enum { REPLICAS = 6 };
+    struct test_db db;
+    pid_t pids[REPLICAS];
+    int opened = 0;
+    if (!test_backend_is_pg() || test_db_create(&db) != 0)
+        return;
+    for (int i = 0; i < REPLICAS; i++) {
+        if ((pids[i] = fork()) == 0) {
+            struct store *s = NULL;
+            int rc = test_db_open(&db, &s);
+            store_close(s);
+            _exit(rc == STORE_OK ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < REPLICAS; i++) {
+        int status = 0;
+        if (pids[i] > 0 && waitpid(pids[i], &status, 0) == pids[i] && WIFEXITED(status) &&
+            WEXITSTATUS(status) == 0)
+            opened++;
+    }
+    CHECK(opened == REPLICAS);
+    CHECK(test_db_int(&db, "SELECT COUNT(*) FROM schema_version") == 5);
+    CHECK(test_db_int(&db, "SELECT COUNT(DISTINCT value) FROM settings"
+                           " WHERE name = 'installation_id'") == 1);
+    test_db_destroy(&db);
+}
+
 int main(void)
 {
+    test_backend_require("test_store_shared");
     RUN(test_stale_version_is_refused_and_writes_nothing);
     RUN(test_leases_belong_to_their_owner);
     RUN(test_next_due_with_many_pending_timers);
@@ -359,5 +407,7 @@ int main(void)
     RUN(test_find_by_marketplace_reference);
     RUN(test_intents_resume_only_when_their_lease_ran_out);
     RUN(test_prune_keeps_the_audit_history);
+    RUN(test_replicas_claim_side_by_side);
+    RUN(test_replicas_starting_together_migrate_once);
     return check_summary();
 }

@@ -1,0 +1,142 @@
+/* store/migrations.c -- the schema, as one ordered list of steps for both backends.
+ *
+ * Append only: a released step never changes, or databases already past it would
+ * differ from new ones. Step i brings the schema from version i to i + 1. Where
+ * PostgreSQL needs other SQL than SQLite, the step has a `pg` spelling next to it,
+ * marked "PG:", made from the same text wherever only a word differs, so the two
+ * schemas cannot drift apart. */
+#include "store/store_int.h"
+
+/* 1: the initial schema. Events are never deleted; done outbox rows are pruned by age
+ * (store_prune), and a pruned id is never looked up again.
+ * PG: ids from an identity column (SQLite's INTEGER PRIMARY KEY is its rowid, assigned
+ * in insert order); request ids from sequences, not the counters row, which a
+ * replica's transaction would hold locked until it commits. */
+#define MIGRATION_1(ROWID, EXTRA)                                                        \
+    "CREATE TABLE requests ("                                                          \
+    " id TEXT PRIMARY KEY,"                                                            \
+    " kind TEXT NOT NULL,"                                                             \
+    " state TEXT NOT NULL,"                                                            \
+    " market TEXT NOT NULL,"                                                           \
+    " requester TEXT NOT NULL,"                                                        \
+    " channel TEXT NOT NULL,"                                                          \
+    " card_ts TEXT NOT NULL DEFAULT '',"                                               \
+    " created_ms BIGINT NOT NULL,"                                                     \
+    " updated_ms BIGINT NOT NULL,"                                                     \
+    " data TEXT NOT NULL);"                                                            \
+    "CREATE INDEX requests_by_created ON requests (created_ms);"                       \
+    "CREATE INDEX requests_by_card ON requests (card_ts);"                             \
+    "CREATE INDEX requests_by_requester ON requests (requester, created_ms);"          \
+    "CREATE TABLE events ("                                                            \
+    " seq " ROWID ","                                                                  \
+    " request_id TEXT NOT NULL REFERENCES requests (id),"                              \
+    " at_ms BIGINT NOT NULL,"                                                          \
+    " actor TEXT NOT NULL,"                                                            \
+    " event TEXT NOT NULL,"                                                            \
+    " via TEXT NOT NULL,"                                                              \
+    " from_state TEXT NOT NULL,"                                                       \
+    " to_state TEXT NOT NULL,"                                                         \
+    " text TEXT NOT NULL);"                                                            \
+    "CREATE INDEX events_by_request ON events (request_id, seq);"                      \
+    "CREATE TABLE outbox ("                                                            \
+    " id " ROWID ","                                                                   \
+    " request_id TEXT NOT NULL REFERENCES requests (id),"                              \
+    " kind TEXT NOT NULL,"                                                             \
+    " timer TEXT NOT NULL,"                                                            \
+    " due_ms BIGINT NOT NULL,"                                                         \
+    " user_id TEXT NOT NULL,"                                                          \
+    " text TEXT NOT NULL,"                                                             \
+    " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done')),"    \
+    " lease_until_ms BIGINT,"                                                          \
+    " attempts INTEGER NOT NULL DEFAULT 0,"                                            \
+    " last_error TEXT,"                                                                \
+    " result TEXT,"                                                                    \
+    " created_ms BIGINT NOT NULL);"                                                    \
+    "CREATE INDEX outbox_by_due ON outbox (status, due_ms, id);"                       \
+    "CREATE INDEX outbox_by_request ON outbox (request_id, status, kind);"             \
+    "CREATE TABLE dedup (key TEXT PRIMARY KEY, at_ms BIGINT NOT NULL);"                \
+    "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"            \
+    "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);" EXTRA
+
+#define SQLITE_ROWID "INTEGER PRIMARY KEY"
+#define PG_ROWID "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+#define PG_SEQUENCES                                                                   \
+    "CREATE SEQUENCE counter_cr; CREATE SEQUENCE counter_rf; CREATE SEQUENCE counter_su;"
+
+/* 3: several processes on one record. Requests carry a version (rows already
+ * there are version 1); leases name their owner; the pending outbox is indexed
+ * by due time alone (next-due and the claim read it without scanning) and by
+ * request (one effect of a request at a time); requests name the chat adapter
+ * they came through (its messages go out only through it: an operator's shell
+ * on a Slack bot's file must not "post" Slack's cards to a terminal; '' for
+ * rows from before, any adapter); the marketplace's reference is a column, so
+ * an AWS event finds its request without reading every open one; requests by state
+ * (the open and pending lists stay fast however many are closed); intents are slash
+ * commands stored before their ack; old de-duplication keys can be pruned by age. A
+ * claimed effect's due_ms is its lease's end: the time anyone next needs to
+ * look at it. PG: the reference read with ->> from the document; the identity id. */
+#define MIGRATION_3(REF_FROM_DATA, ROWID)                                              \
+    "ALTER TABLE requests ADD COLUMN version BIGINT NOT NULL DEFAULT 1;"               \
+    "ALTER TABLE requests ADD COLUMN chat TEXT NOT NULL DEFAULT '';"                   \
+    "ALTER TABLE requests ADD COLUMN provider_ref TEXT NOT NULL DEFAULT '';"           \
+    "UPDATE requests SET provider_ref = COALESCE(" REF_FROM_DATA ", '');"              \
+    "CREATE INDEX requests_by_ref ON requests (provider_ref) WHERE provider_ref <> '';" \
+    "ALTER TABLE outbox ADD COLUMN lease_owner TEXT;"                                  \
+    "DROP INDEX outbox_by_due;"                                                        \
+    "CREATE INDEX outbox_pending_by_due ON outbox (due_ms, id) WHERE status = 'pending';" \
+    "CREATE INDEX outbox_pending_by_request ON outbox (request_id, id)"                \
+    " WHERE status = 'pending';"                                                       \
+    "CREATE INDEX outbox_done_by_created ON outbox (created_ms) WHERE status = 'done';" \
+    "CREATE INDEX dedup_by_age ON dedup (at_ms);"                                      \
+    "CREATE INDEX requests_by_state ON requests (state, created_ms, id);"              \
+    "CREATE INDEX requests_by_requester_state ON requests (requester, state, created_ms, id);" \
+    "DROP INDEX requests_by_created;"                                                  \
+    "CREATE INDEX requests_by_created ON requests (created_ms, id);"                   \
+    "DROP INDEX requests_by_requester;"                                                \
+    "CREATE INDEX requests_by_requester ON requests (requester, created_ms, id);"      \
+    "CREATE TABLE intents ("                                                           \
+    " id " ROWID ","                                                                   \
+    " user_id TEXT NOT NULL,"                                                          \
+    " channel TEXT NOT NULL,"                                                          \
+    " command TEXT NOT NULL,"                                                          \
+    " text TEXT NOT NULL,"                                                             \
+    " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done')),"    \
+    " lease_owner TEXT,"                                                               \
+    " lease_until_ms BIGINT NOT NULL,"                                                 \
+    " created_ms BIGINT NOT NULL);"                                                    \
+    "CREATE INDEX intents_pending ON intents (lease_until_ms) WHERE status = 'pending';"
+
+/* 5: client tokens unique per installation. The marketplace de-duplicates by
+ * token per seller account, and "cancelbot-CR-1" from the record's own counter
+ * was reused by a second deployment, a staging copy or a fresh record. A random
+ * installation id, made once here under the migration's write lock, goes into
+ * every new request's token. Requests that reached the marketplace keep the
+ * token they were sent with; those that have not get a new one.
+ * PG: the id from a random UUID's hex digits; json_set is jsonb_set. */
+#define MIGRATION_5(RANDOM_HEX16, SET_TOKEN_BEGIN, SET_TOKEN_END)                      \
+    "INSERT INTO settings (name, value) VALUES ('installation_id', " RANDOM_HEX16 ")"   \
+    " ON CONFLICT (name) DO NOTHING;"                                                  \
+    "UPDATE requests SET data = " SET_TOKEN_BEGIN "'cancelbot-' || id" SET_TOKEN_END   \
+    " WHERE state NOT IN ('draft', 'awaiting_approval');"                              \
+    "UPDATE requests SET data = " SET_TOKEN_BEGIN "'cb-' ||"                           \
+    " (SELECT value FROM settings WHERE name = 'installation_id') || '-' || id"        \
+    SET_TOKEN_END " WHERE state IN ('draft', 'awaiting_approval');"
+
+const struct store_migration store_migrations[] = {
+    {MIGRATION_1(SQLITE_ROWID, ""), MIGRATION_1(PG_ROWID, PG_SEQUENCES)},
+    /* 2: effects about one entitlement of a request that names several. */
+    {"ALTER TABLE outbox ADD COLUMN item INTEGER NOT NULL DEFAULT 0;", NULL},
+    {MIGRATION_3("json_extract(data, '$.provider_ref')", SQLITE_ROWID),
+     MIGRATION_3("data::jsonb ->> 'provider_ref'", PG_ROWID)},
+    /* 4: the bot's messages in a request's thread (the card is in requests.card_ts),
+     * so a reaction on the reply that asked finance counts as one on the card. */
+    {"CREATE TABLE messages ("
+     " ts TEXT PRIMARY KEY,"
+     " request_id TEXT NOT NULL,"
+     " created_ms BIGINT NOT NULL);", NULL},
+    {MIGRATION_5("lower(hex(randomblob(8)))", "json_set(data, '$.client_token', ", ")"),
+     MIGRATION_5("left(replace(gen_random_uuid()::text, '-', ''), 16)",
+                 "jsonb_set(data::jsonb, '{client_token}', to_jsonb(", "))::text")},
+};
+const int store_migration_count =
+    (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));
