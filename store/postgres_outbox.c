@@ -220,8 +220,10 @@ int pg_intent_done(struct store *s, int64_t id)
 {
     char t[PG_INT_MAX];
     const char *params[1] = {pg_int(t, id)};
-    return pg_query(s, "UPDATE intents SET status = 'done', lease_owner = NULL WHERE id = $1",
-                    1, params, NULL, NULL, "intent done");
+    int changed = 0, rc;
+    rc = pg_query(s, "UPDATE intents SET status = 'done', lease_owner = NULL WHERE id = $1"
+                     " AND status = 'pending'", 1, params, NULL, &changed, "intent done");
+    return rc == STORE_OK && changed == 0 ? STORE_E_NOT_FOUND : rc;
 }
 
 int pg_claim_intents(struct store *s, int64_t now_ms, int64_t lease_ms, int max,

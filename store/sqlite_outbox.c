@@ -325,7 +325,7 @@ int sqlite_intent_done(struct store *s, int64_t id)
         rc = sqlite_fail(s, "intent done");
         goto out;
     }
-    if ((rc = sqlite_run(s, st, "intent done")) == STORE_OK && sqlite3_changes(s->db) == 0)
+    if ((rc = sqlite_run(s, st, "intent done")) == STORE_OK && sqlite3_changes(SQ(s)->db) == 0)
         rc = STORE_E_NOT_FOUND;
 out:
     sqlite_release(s, st);
