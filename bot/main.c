@@ -104,7 +104,7 @@ static const char export_usage[] =
     "  -h, --help             this text\n";
 
 static const char migrate_usage[] =
-    "usage: cancelbot migrate [--db FILE | --database-url URL]\n"
+    "usage: cancelbot migrate [--db FILE | --database-url URL] [--from sqlite:FILE]\n"
     "\n"
     "Brings the record's schema up to this cancelbot's version and exits, for a deploy\n"
     "step before the new version starts (run and shell migrate too, at start). On\n"
@@ -116,6 +116,10 @@ static const char migrate_usage[] =
     "  --database-url URL  the record on PostgreSQL instead (default:\n"
     "                      CANCELBOT_DATABASE_URL or DATABASE_URL): postgresql://USER@HOST:\n"
     "                      PORT/DB or a libpq keyword string; PG* variables and ~/.pgpass apply\n"
+    "  --from sqlite:FILE  then move the SQLite record FILE into it (PostgreSQL only; it\n"
+    "                      must hold no requests yet): every request, event, pending\n"
+    "                      effect, de-duplication key, counter and setting, in one\n"
+    "                      transaction; FILE is brought to the current schema first\n"
     "  -h, --help          this text\n";
 
 static const char version_usage[] =
@@ -138,6 +142,7 @@ struct cli {
     const char *since;
     const char *output;
     const char *topic;          /* help: the command to explain */
+    const char *from;           /* migrate: sqlite:FILE to move into the record */
 };
 
 enum parse_rc { PARSE_OK, PARSE_HELP, PARSE_BAD };
@@ -151,7 +156,7 @@ static enum parse_rc parse_options(int argc, char **argv, const char *allowed, s
         {"database-url", offsetof(struct cli, database_url)},
         {"as", offsetof(struct cli, as)},         {"seed", offsetof(struct cli, seed)},
         {"format", offsetof(struct cli, format)}, {"since", offsetof(struct cli, since)},
-        {"output", offsetof(struct cli, output)},
+        {"output", offsetof(struct cli, output)}, {"from", offsetof(struct cli, from)},
     };
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *value = NULL, *eq;
@@ -408,6 +413,17 @@ static int cmd_migrate(const struct cli *cli)
     int rc;
     if (database_url(cli, &url) != 0)
         return 2;
+    if (cli->from && (strncmp(cli->from, "sqlite:", 7) != 0 || !cli->from[7])) {
+        fprintf(stderr, "cancelbot migrate: --from: give the SQLite record as sqlite:FILE "
+                "(e.g. --from sqlite:cancelbot.db)\n");
+        return 2;
+    }
+    if (cli->from && !url) {
+        fprintf(stderr, "cancelbot migrate: --from moves a SQLite record into PostgreSQL: "
+                "give --database-url (or DATABASE_URL); a SQLite record is copied as a "
+                "file\n");
+        return 2;
+    }
     if (url)
         rc = store_open_postgres(url, &st, why, sizeof(why));
     else if ((rc = store_open(db_path(cli), &st)) != STORE_OK)
@@ -420,6 +436,17 @@ static int cmd_migrate(const struct cli *cli)
     }
     printf("cancelbot migrate: database %s is at this cancelbot's schema\n",
            url ? "(PostgreSQL)" : db_path(cli));
+    if (cli->from) {
+        long rows = 0;
+        if (store_import_sqlite(st, cli->from + 7, &rows, why, sizeof(why)) != STORE_OK) {
+            fprintf(stderr, "cancelbot migrate: moving %s: %s; nothing was written\n",
+                    cli->from + 7, why);
+            store_close(st);
+            return 1;
+        }
+        printf("cancelbot migrate: moved %s into PostgreSQL (%ld rows)\n", cli->from + 7,
+               rows);
+    }
     store_close(st);
     return 0;
 }
@@ -470,7 +497,7 @@ static const struct command commands[] = {
     {"shell", "--as --config --db --database-url --seed", shell_usage, cmd_shell},
     {"check-config", "--config", check_config_usage, cmd_check_config},
     {"export", "--format --since --db --database-url --output", export_usage, cmd_export},
-    {"migrate", "--db --database-url", migrate_usage, cmd_migrate},
+    {"migrate", "--db --database-url --from", migrate_usage, cmd_migrate},
     {"version", "", version_usage, cmd_version},
     {"help", "", help_usage, cmd_help},
 };

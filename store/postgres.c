@@ -559,4 +559,6 @@ static const struct store_ops pg_ops = {
     .claim_intents = pg_claim_intents,
     .get_setting = pg_get_setting,
     .set_setting = pg_set_setting,
+    .import_row = pg_import_row,
+    .import_finish = pg_import_finish,
 };

@@ -35,6 +35,11 @@ int pg_commit(struct store *s);
 /* Leaves s->err alone: it already holds the failure that brought us here. */
 void pg_rollback(struct store *s);
 
+/* Moving a SQLite record in (postgres_import.c). */
+int pg_import_row(struct store *s, const char *table, int n, const char *const *cols,
+                  const char *const *vals);
+int pg_import_finish(struct store *s);
+
 /* The outbox's operations (postgres_outbox.c), for the ops table in postgres.c. */
 int pg_claim_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
                      struct stored_effect *got, int *n_out);

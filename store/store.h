@@ -197,6 +197,12 @@ int store_set_user_name(struct store *s, const char *user, const char *name);
 /* STORE_E_NOT_FOUND when no name is known. */
 int store_get_user_name(struct store *s, const char *user, char *out, size_t outlen);
 
+/* Moves the SQLite record at path (brought to the current schema first) into dst, an
+ * empty record on another backend, in one transaction; *rows: rows written. err says
+ * what failed (never a password). */
+int store_import_sqlite(struct store *dst, const char *path, long *rows, char *err,
+                        size_t errlen);
+
 enum store_export_format { STORE_EXPORT_CSV, STORE_EXPORT_JSON };
 /* Every request created at or after since_ms (0: all), with its full history. CSV:
  * one row per entitlement of a request naming several, else one row per request.

@@ -126,6 +126,12 @@ struct store_ops {
     /* STORE_E_NOT_FOUND when unset; else the value through store_copy_value. */
     int (*get_setting)(struct store *s, const char *name, char *out, size_t outlen);
     int (*set_setting)(struct store *s, const char *name, const char *value);
+    /* Moving a SQLite record in (store_import_sqlite); NULL where unsupported. One row
+     * of table, every value as text (NULL: SQL NULL), then the identities and request
+     * counters set past what came in. */
+    int (*import_row)(struct store *s, const char *table, int n, const char *const *cols,
+                      const char *const *vals);
+    int (*import_finish)(struct store *s);
 };
 
 struct store {

@@ -5,19 +5,7 @@
 # variable the test is skipped (77), saying why.
 . "$(dirname "$0")/lib_e2e.sh"
 
-BASE=${CANCELBOT_TEST_DATABASE_URL:-}
-if [ -z "$BASE" ]; then
-    echo "SKIPPED: CANCELBOT_TEST_DATABASE_URL is not set (bash deploy/setup.sh test sets it)"
-    exit 77
-fi
-command -v psql >/dev/null || { echo "FAIL: psql is not installed"; exit 1; }
-SCHEMA="cbe2e_$$"
-case "$BASE" in
-    *\?*) URL="$BASE&options=-csearch_path%3D$SCHEMA" ;;
-    *) URL="$BASE?options=-csearch_path%3D$SCHEMA" ;;
-esac
-psql -qX "$BASE" -c "CREATE SCHEMA $SCHEMA" >/dev/null || { echo "FAIL: cannot create schema"; exit 1; }
-trap 'psql -qX "$BASE" -c "SET client_min_messages = warning; DROP SCHEMA $SCHEMA CASCADE" >/dev/null; rm -rf "$WORK"' EXIT
+use_pg_schema cbe2e
 
 sql() { psql -qXAt "$URL" -c "$1"; }
 

@@ -24,6 +24,25 @@ install_id() {
     sqlite3 -batch -noheader "$DB" "SELECT value FROM settings WHERE name = 'installation_id'"
 }
 
+# use_pg_schema PREFIX: a schema of its own in CANCELBOT_TEST_DATABASE_URL's database
+# for this test, dropped at exit; URL reaches it (search_path), BASE the database.
+# Without the variable the test is skipped (77), saying why.
+use_pg_schema() {
+    BASE=${CANCELBOT_TEST_DATABASE_URL:-}
+    if [ -z "$BASE" ]; then
+        echo "SKIPPED: CANCELBOT_TEST_DATABASE_URL is not set (bash deploy/setup.sh test sets it)"
+        exit 77
+    fi
+    command -v psql >/dev/null || { echo "FAIL: psql is not installed"; exit 1; }
+    SCHEMA="$1_$$"
+    case "$BASE" in
+        *\?*) URL="$BASE&options=-csearch_path%3D$SCHEMA" ;;
+        *) URL="$BASE?options=-csearch_path%3D$SCHEMA" ;;
+    esac
+    psql -qX "$BASE" -c "CREATE SCHEMA $SCHEMA" >/dev/null || { echo "FAIL: cannot create schema"; exit 1; }
+    trap 'psql -qX "$BASE" -c "SET client_min_messages = warning; DROP SCHEMA $SCHEMA CASCADE" >/dev/null; rm -rf "$WORK"' EXIT
+}
+
 expect() {            # expect "text" ["what it shows"]
     if grep -qF -- "$1" "$OUT"; then
         PASSES=$((PASSES + 1))
