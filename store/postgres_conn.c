@@ -188,7 +188,8 @@ int pg_take_wakeups(struct store *s)
     int n = 0, self;
     if (!p->up)
         return 0;
-    if (!PQconsumeInput(p->conn)) {
+    /* A server that goes away says so first (FATAL, then end of stream). */
+    if (!PQconsumeInput(p->conn) || PQstatus(p->conn) == CONNECTION_BAD) {
         char msg[200];
         pg_redact(s, PQerrorMessage(p->conn), msg, sizeof(msg));
         store_failf(s, STORE_E_IO, "wake-ups: %s", *msg ? msg : "the connection failed");
