@@ -4,7 +4,7 @@
  * DESIGN
  * - Wake-ups: a write that makes work due for someone (new effects, a new intent, an
  *   effect put back sooner: a retry, released leases) also runs
- *   pg_notify('cancelbot_due', due_ms) in its own transaction, so it is delivered at
+ *   pg_notify('cancelbot_due.<schema>', due_ms) in its own transaction, so it is delivered at
  *   the commit and never for a rollback (a savepoint rolled back takes its
  *   notifications with it). Every connection LISTENs; the runtime watches the socket
  *   (store_wake_fd) and, when it is readable, counts what came (store_take_wakeups)
@@ -54,6 +54,27 @@ static int pg_setup(PGconn *conn, const char *sql)
     return ok ? 0 : -1;
 }
 
+/* Channels are the database's, not a schema's: records in schemas side by side (the
+ * tests' do) would wake each other for nothing, so the channel names the schema. */
+static int pg_listen(struct pg_store *p, PGconn *conn)
+{
+    PGresult *r = PQexec(conn, "SELECT coalesce(current_schema(), '')");
+    char sql[128], *quoted;
+    int rc;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        PQclear(r);
+        return -1;
+    }
+    snprintf(p->channel, sizeof(p->channel), "%s.%s", PG_WAKE_CHANNEL, PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (!(quoted = PQescapeIdentifier(conn, p->channel, strlen(p->channel))))
+        return -1;
+    snprintf(sql, sizeof(sql), "LISTEN %s", quoted);
+    PQfreemem(quoted);
+    rc = pg_setup(conn, sql);
+    return rc;
+}
+
 int pg_connect(struct pg_store *p, int again, char *err, size_t errlen)
 {
     /* Ours come before the string, which may override them; PG* variables fill what
@@ -85,7 +106,7 @@ int pg_connect(struct pg_store *p, int again, char *err, size_t errlen)
     }
     PQsetNoticeProcessor(conn, pg_quiet_notices, NULL);
     if (pg_setup(conn, "SET statement_timeout = " PG_STATEMENT_TIMEOUT_MS) ||
-        pg_setup(conn, "LISTEN " PG_WAKE_CHANNEL)) {
+        pg_listen(p, conn)) {
         pg_redact(&p->base, PQerrorMessage(conn), err, errlen);
         PQfinish(conn);
         return STORE_E_IO;
@@ -207,7 +228,6 @@ int pg_take_wakeups(struct store *s)
 int pg_notify_due(struct store *s, int64_t due_ms)
 {
     char due[PG_INT_MAX];
-    const char *params[1] = {due_ms >= 0 ? pg_int(due, due_ms) : ""};
-    return pg_query(s, "SELECT pg_notify('" PG_WAKE_CHANNEL "', $1)", 1, params, NULL, NULL,
-                    "wake replicas");
+    const char *params[2] = {PG(s)->channel, due_ms >= 0 ? pg_int(due, due_ms) : ""};
+    return pg_query(s, "SELECT pg_notify($1, $2)", 2, params, NULL, NULL, "wake replicas");
 }

@@ -19,6 +19,7 @@ struct pg_store {
     int64_t retry_at_ms;                /* the next attempt to connect, monotonic */
     int64_t backoff_ms;
     uint64_t jitter;                    /* state of the back-off's random draw */
+    char channel[64];                   /* NOTIFY's: "cancelbot_due.<schema>" (a name) */
 };
 
 #define PG(s) ((struct pg_store *)(s))
@@ -37,7 +38,7 @@ int pg_reconnect(struct store *s, int64_t *retry_in_ms);
 int pg_is_up(const struct store *s);
 int pg_wake_fd(const struct store *s);
 int pg_take_wakeups(struct store *s);
-#define PG_WAKE_CHANNEL "cancelbot_due"
+#define PG_WAKE_CHANNEL "cancelbot_due"     /* "." and the schema follow */
 /* Wakes the other replicas when this transaction commits; due_ms < 0: unknown. */
 int pg_notify_due(struct store *s, int64_t due_ms);
 

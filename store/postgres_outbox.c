@@ -211,8 +211,9 @@ int pg_intent_add(struct store *s, const struct store_intent *in, int64_t lease_
                   int64_t now_ms, int64_t *id_out)
 {
     char until[PG_INT_MAX], now[PG_INT_MAX];
-    const char *params[7] = {in->user, in->channel, in->command, in->text, s->owner,
-                             pg_int(until, lease_until_ms), pg_int(now, now_ms)};
+    const char *params[8] = {in->user, in->channel, in->command, in->text, s->owner,
+                             pg_int(until, lease_until_ms), pg_int(now, now_ms),
+                             PG(s)->channel};
     PGresult *res = NULL;
     int rc;
     /* Ours while its lease lasts; the others hear of it (at the commit) for when the
@@ -220,8 +221,7 @@ int pg_intent_add(struct store *s, const struct store_intent *in, int64_t lease_
     if ((rc = pg_query(s, "WITH i AS (INSERT INTO intents (user_id, channel, command, text,"
                           " lease_owner, lease_until_ms, created_ms)"
                           " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, lease_until_ms)"
-                          " SELECT id, pg_notify('" PG_WAKE_CHANNEL "', lease_until_ms::text)"
-                          " FROM i", 7, params, &res,
+                          " SELECT id, pg_notify($8, lease_until_ms::text) FROM i", 8, params, &res,
                        NULL, "save intent")))
         return rc;
     *id_out = pg_get_int(res, 0, 0);
