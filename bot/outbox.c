@@ -514,11 +514,14 @@ void bot_run_until_idle(struct bot *b)
      * that needs more rounds than this is looping, and stopping it is the safe side. */
     for (int round = 0; round < 10000; round++) {
         long commits = b->commits;
+        /* Other processes' wake-ups: this round claims what they made due anyway;
+         * taking them keeps libpq from piling them up in a long shell session. */
+        int woken = store_take_wakeups(b->store);
         int ran = loop_run_pending(b->loop);
         int started = bot_run_due(b);
         int active = b->http_settle ? b->http_settle(b->http_ud, 0) : 0;
         int64_t next;
-        if (ran || started || b->commits != commits || loop_has_pending(b->loop))
+        if (ran || started || woken || b->commits != commits || loop_has_pending(b->loop))
             continue;
         next = loop_next_foreground_wake_ms(b->loop);
         if (!active && (next < 0 || next > SETTLE_TIMED_MAX_MS || !b->http_settle)) {

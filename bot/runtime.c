@@ -192,6 +192,19 @@ static char *sim_config_json(const struct bot_options *opt)
     return text;
 }
 
+/* Said once when the database goes and once when it is back: in between the store
+ * fails at once and retries on its own (store.h), and the runtimes hold their work. */
+static void on_store_connection(void *ud, int up, const char *why, int64_t down_ms)
+{
+    (void)ud;
+    if (up)
+        log_info("database (PostgreSQL): connection back after %lld.%01lld s; carrying on",
+                 (long long)(down_ms / 1000), (long long)(down_ms % 1000 / 100));
+    else
+        log_error("database (PostgreSQL): connection lost (%s); reconnecting, meanwhile "
+                  "commands are answered \"try again\" and the outbox waits", why);
+}
+
 int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
              char *err, size_t errlen)
 {
@@ -265,6 +278,7 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
         aws_events_poller_start(b->events);
     }
     store_set_chat(b->store, chat->ops->name);
+    store_on_connection(b->store, on_store_connection, b);
     release_dead_predecessors(b);
     *out = b;
     b = NULL;

@@ -36,6 +36,7 @@ struct held_ack {
     enum slack_frame_kind kind;
     char envelope_id[SLACK_ENVELOPE_ID_MAX];
     char *response_url;                  /* a click's, for its "try again"; or NULL */
+    int unpersisted;                     /* not acted on (no database): "try again" */
 };
 
 static char *ack_frame(const char *envelope_id, json_t *payload);
@@ -381,15 +382,16 @@ static void send_ack_now(struct slack_conn *conn, const char *envelope_id)
     free(ack);
 }
 
-static void hold_ack(struct slack_chat *sc, struct slack_conn *conn,
-                     const struct slack_frame *f, json_t *payload, int64_t received_us)
+static struct held_ack *hold_ack(struct slack_chat *sc, struct slack_conn *conn,
+                                 const struct slack_frame *f, json_t *payload,
+                                 int64_t received_us)
 {
     const char *envelope_id = f->envelope_id;
     struct held_ack *a;
     char *frame = ack_frame(envelope_id, payload);
     if (!frame) {
         log_warn("slack: could not ack envelope %s (ack too large)", envelope_id);
-        return;
+        return NULL;
     }
     if (sc->n_acks == sc->cap_acks) {
         size_t cap = sc->cap_acks ? sc->cap_acks * 2 : 16;
@@ -408,6 +410,8 @@ static void hold_ack(struct slack_chat *sc, struct slack_conn *conn,
     snprintf(a->envelope_id, sizeof(a->envelope_id), "%s", envelope_id);
     a->response_url = f->kind == SLACK_FRAME_BLOCK_ACTION && f->action.response_url[0]
                           ? strdup(f->action.response_url) : NULL;
+    a->unpersisted = 0;
+    return a;
 }
 
 void slack_chat_free_acks(struct slack_chat *sc)
@@ -458,7 +462,9 @@ size_t slack_chat_flush(struct slack_chat *sc)
     now = monotonic_us();
     for (size_t i = 0; i < sc->n_acks; i++) {
         struct held_ack *a = &sc->acks[i];
-        if (slack_socket_send_to(a->socket, a->conn_id, a->frame) == 0)
+        if (a->unpersisted)
+            answer_unpersisted(sc, a);
+        else if (slack_socket_send_to(a->socket, a->conn_id, a->frame) == 0)
             sent++;
         else
             log_warn("slack: the connection of an envelope closed before its ack; Slack "
@@ -498,6 +504,19 @@ void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text,
     if (!sc->batch_open && store_batch_begin(bot_store(sc->bot)) == STORE_OK) {
         sc->batch_open = 1;
         bot_hold_effects(sc->bot, 1);
+    }
+    /* No database (PostgreSQL's connection lost, store.h): nothing can be kept, so
+     * nothing is done; answered at the flush as a failed commit would be. */
+    if (!sc->batch_open && !store_is_up(bot_store(sc->bot))) {
+        struct held_ack *a = hold_ack(sc, conn, f, NULL, received);
+        if (a)
+            a->unpersisted = 1;
+        log_warn("slack: %s %s not acted on: the database is unreachable (%s)",
+                 slack_frame_kind_name(f->kind), f->envelope_id,
+                 store_last_error(bot_store(sc->bot)));
+        if (sc->kick)
+            sc->kick(sc->kick_ud);
+        goto out;
     }
     if (first_time(sc, "env", f->envelope_id)) {
         if (sc->fault_envelope && strcmp(sc->fault_envelope, f->envelope_id) == 0) {

@@ -5,11 +5,19 @@
  * when it arrives and nothing polls for it. One lws timer (`tick`) runs the bot's
  * deferred tasks and due outbox effects; it sleeps until the next of them (at most a
  * second) unless something kicks it, as a finished HTTP transfer or an envelope does.
- * Nothing on this thread blocks except the short SQLite transactions of the store. */
+ * On PostgreSQL the store's connection is watched too (a raw-file wsi on a dup() of
+ * its socket, as curl's are): another replica's commit that makes work due wakes the
+ * loop through LISTEN/NOTIFY, so the idle wake-up is only a safety net (5 s). While
+ * the database is unreachable a turn does nothing but try to reconnect, when the
+ * store's back-off allows: answers and tasks wait in memory and land once it is back.
+ * Nothing on this thread blocks except the store's short transactions (and, while
+ * the database is gone, one reconnection attempt at a time, at most 2 s). */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <libwebsockets.h>
 #include "bot/slack_run.h"
@@ -21,6 +29,8 @@
 #include "bot/runtime.h"
 
 #define IDLE_INTERVAL_MS 1000
+#define IDLE_INTERVAL_WOKEN_MS 5000  /* with LISTEN/NOTIFY: in case one was lost */
+#define STORE_WATCH_PROTOCOL "cancelbot-store"
 #define TURN_MAX_TASKS 16            /* answers landed per turn */
 #define ACKS_FIRST_FALLBACK_MS 5
 #define TURN_MAX_EFFECTS 8           /* effects started per turn */
@@ -35,6 +45,9 @@ struct slack_runtime {
     struct slack_socket *socket;
     struct slack_chat sc;
     struct bot *bot;
+    struct lws_vhost *vhost;
+    struct lws *store_wsi;       /* watches a dup of the store's socket; NULL: none */
+    unsigned store_serial;       /* the connection store_wsi watches */
     int fatal;
     int auth_done;
     int auth_ok;
@@ -60,12 +73,88 @@ static void schedule_tick(struct slack_runtime *rt, int64_t wait_ms)
     lws_sul_schedule(rt->ctx, 0, &rt->tick_sul, tick, wait_ms * LWS_US_PER_MS);
 }
 
+/* ---- the store's connection, watched for wake-ups ---- */
+
+static void store_unwatch(struct slack_runtime *rt)
+{
+    struct lws *wsi = rt->store_wsi;
+    if (!wsi)
+        return;
+    rt->store_wsi = NULL;
+    lws_set_opaque_user_data(wsi, NULL);
+    lws_rx_flow_control(wsi, 0);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);  /* closes the dup */
+}
+
+/* Watches the store's current connection (a new one after a reconnection), none
+ * while it is down. lws closes what it adopted; libpq keeps its own descriptor. */
+static void store_watch(struct slack_runtime *rt)
+{
+    struct store *st = bot_store(rt->bot);
+    lws_adopt_desc_t info;
+    int fd = store_wake_fd(st), dup_fd;
+    if (rt->store_wsi && (fd < 0 || store_wake_serial(st) != rt->store_serial))
+        store_unwatch(rt);
+    if (rt->store_wsi || fd < 0)
+        return;
+    if ((dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+        log_error("database: cannot watch its connection for wake-ups (dup failed)");
+        return;
+    }
+    memset(&info, 0, sizeof(info));
+    info.vh = rt->vhost;
+    info.type = LWS_ADOPT_RAW_FILE_DESC;
+    info.fd.filefd = dup_fd;
+    info.vh_prot_name = STORE_WATCH_PROTOCOL;
+    info.opaque = rt;
+    if (!(rt->store_wsi = lws_adopt_descriptor_vhost_via_info(&info))) {
+        close(dup_fd);
+        log_error("database: cannot watch its connection for wake-ups (lws refused it)");
+        return;
+    }
+    rt->store_serial = store_wake_serial(st);
+}
+
+static int on_store_event(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                          void *in, size_t len)
+{
+    struct slack_runtime *rt = lws_get_opaque_user_data(wsi);
+    (void)user;
+    (void)in;
+    (void)len;
+    if (!rt)
+        return 0;
+    switch (reason) {
+    case LWS_CALLBACK_RAW_RX_FILE:
+        /* Another replica's work, or the connection's end: a turn either way (it
+         * reconnects, or claims what became due). Our own notifications count 0. */
+        if (store_take_wakeups(bot_store(rt->bot)) > 0 || !store_is_up(bot_store(rt->bot)))
+            schedule_tick(rt, 0);
+        if (!store_is_up(bot_store(rt->bot)))
+            store_unwatch(rt);         /* the dup would stay readable at its end */
+        return 0;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        if (rt->store_wsi == wsi)
+            rt->store_wsi = NULL;       /* watched again at the next turn */
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols store_watch_protocol = {
+    STORE_WATCH_PROTOCOL, on_store_event, 0, 0, 0, NULL, 0
+};
+
+/* ---- turns ---- */
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
     struct slack_runtime *rt = lws_container_of(sul, struct slack_runtime, tick_sul);
     struct loop *loop = bot_loop(rt->bot);
     struct store *st = bot_store(rt->bot);
-    int64_t wait = IDLE_INTERVAL_MS, next, due, now;
+    int64_t wait = store_wake_fd(st) >= 0 ? IDLE_INTERVAL_WOKEN_MS : IDLE_INTERVAL_MS;
+    int64_t next, due, now, retry = IDLE_INTERVAL_MS;
     int started, batched, ran;
     /* First the acks: the envelopes of the last turn are committed in one go, and
      * their acks queued. lws writes them in its next poll; the outbox work waits
@@ -79,6 +168,13 @@ static void tick(lws_sorted_usec_list_t *sul)
         return;
     }
     rt->acks_first = 0;
+    /* The database is gone: nothing of the turn could be kept. Finished answers and
+     * tasks wait (in memory, their effects under our leases) until it is back. */
+    if (!store_is_up(st) && store_reconnect(st, &retry) != STORE_OK) {
+        store_watch(rt);
+        schedule_tick(rt, retry > 0 ? retry : 1);
+        return;
+    }
     /* The turn's outbox work in one transaction too: answers landed, effects claimed
      * and marked done. Nothing it starts leaves the process before the commit: HTTP
      * transfers begin on curl's timer, after this returns. A lazy commit: nothing
@@ -93,7 +189,11 @@ static void tick(lws_sorted_usec_list_t *sul)
                   store_last_error(st));
     /* A turn is kept short (a few effects and answers), so envelopes that came in
      * meanwhile are read and acked between turns; more work: another turn at once. */
-    if (ran >= TURN_MAX_TASKS || started >= TURN_MAX_EFFECTS) {
+    store_watch(rt);
+    /* A statement of the turn may have read other replicas' wake-ups off the socket,
+     * where the watch no longer sees them. */
+    if (ran >= TURN_MAX_TASKS || started >= TURN_MAX_EFFECTS || store_take_wakeups(st) > 0 ||
+        !store_is_up(st)) {
         schedule_tick(rt, 0);
         return;
     }
@@ -192,7 +292,7 @@ int slack_run(const struct slack_run_options *opt)
     struct lws_context_creation_info info;
     struct bot_options bo;
     struct slack_socket_handlers handlers = {on_envelope, on_fatal, on_drained};
-    struct lws_protocols protocols[3];
+    struct lws_protocols protocols[4];
     char err[512];
     int rc = 1;
     if (!rt)
@@ -224,6 +324,7 @@ int slack_run(const struct slack_run_options *opt)
     memset(protocols, 0, sizeof(protocols));
     protocols[0] = *slack_socket_protocol();
     protocols[1] = *http_curl_lws_protocol();
+    protocols[2] = store_watch_protocol;
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
@@ -235,6 +336,7 @@ int slack_run(const struct slack_run_options *opt)
         goto out;
     }
     signal_ctx = rt->ctx;
+    rt->vhost = lws_get_vhost_by_name(rt->ctx, "default");
     if (http_curl_attach_lws(rt->http, rt->ctx) != 0) {
         fprintf(stderr, "cancelbot: could not put HTTP on the websocket library's loop\n");
         goto out;
@@ -276,6 +378,7 @@ out:
              rt->sc.envelopes, (long long)rt->sc.worst_ack_us);
     if (rt->http)
         http_curl_attach_lws(rt->http, NULL);  /* before its wsis go with the context */
+    store_unwatch(rt);
     if (rt->ctx)
         lws_context_destroy(rt->ctx);   /* closes what is left of the sockets */
     signal_ctx = NULL;

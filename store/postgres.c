@@ -8,8 +8,8 @@
  *   instead: connect_timeout (10 s unless the connection string or PGCONNECT_TIMEOUT
  *   says otherwise), TCP keepalives and tcp_user_timeout (a dead server or network is
  *   noticed within about 30 s), statement_timeout 10 s per statement (lock waits
- *   included). Waking replicas with LISTEN/NOTIFY and riding out a lost connection
- *   are for the next step.
+ *   included). LISTEN/NOTIFY wake-ups and riding out a lost connection are in
+ *   postgres_conn.c.
  * - Read committed. A transition is written only against the version it was
  *   computed from ("UPDATE ... WHERE version = $n": a concurrent writer makes it
  *   change no row, STORE_E_CONFLICT); effects and intents are claimed with
@@ -28,13 +28,12 @@
  *   PG* variables and password file apply. Its password never reaches an error text
  *   or a log: libpq's own messages are scrubbed of it (pg_redact), and a string libpq
  *   cannot parse is refused without quoting any of it. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "store/postgres_int.h"
 
-#define PG_CONNECT_TIMEOUT_S "10"
-#define PG_STATEMENT_TIMEOUT_MS "10000"
 
 const char *pg_int(char buf[PG_INT_MAX], long long v)
 {
@@ -47,8 +46,7 @@ long long pg_get_int(const PGresult *res, int row, int col)
     return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-/* libpq's text, on one line, without the password. */
-static void pg_redact(const struct store *s, const char *msg, char *out, size_t cap)
+void pg_redact(const struct store *s, const char *msg, char *out, size_t cap)
 {
     const char *secret = PG(s)->secret;
     size_t n = 0, slen = strlen(secret);
@@ -76,16 +74,23 @@ static int pg_fail(struct store *s, const char *what, const PGresult *res)
     if (!*text)
         text = PQerrorMessage(PG(s)->conn);
     pg_redact(s, text, msg, sizeof(msg));
-    return store_failf(s, STORE_E_IO, "%s: %s", what, *msg ? msg : "the database failed");
+    store_failf(s, STORE_E_IO, "%s: %s", what, *msg ? msg : "the database failed");
+    pg_check_lost(s);
+    return STORE_E_IO;
 }
 
 int pg_query(struct store *s, const char *sql, int n, const char *const *params,
              PGresult **res, int *changed, const char *what)
 {
-    PGresult *r = PQexecParams(PG(s)->conn, sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
+    PGresult *r;
+    ExecStatusType st;
+    int rc;
+    if ((rc = pg_usable(s, what)))
+        return rc;
+    r = PQexecParams(PG(s)->conn, sql, n, NULL, params, NULL, NULL, 0);
+    st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        int rc = pg_fail(s, what, r);
+        rc = pg_fail(s, what, r);
         PQclear(r);
         return rc;
     }
@@ -100,9 +105,13 @@ int pg_query(struct store *s, const char *sql, int n, const char *const *params,
 
 int pg_exec(struct store *s, const char *sql, const char *what)
 {
-    PGresult *r = PQexec(PG(s)->conn, sql);
-    ExecStatusType st = PQresultStatus(r);
-    int rc = STORE_OK;
+    PGresult *r;
+    ExecStatusType st;
+    int rc;
+    if ((rc = pg_usable(s, what)))
+        return rc;
+    r = PQexec(PG(s)->conn, sql);
+    st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
         rc = pg_fail(s, what, r);
     PQclear(r);
@@ -112,7 +121,8 @@ int pg_exec(struct store *s, const char *sql, const char *what)
 /* Runs sql for its side effect only, whatever happens (rollbacks). */
 static void pg_quiet(struct store *s, const char *sql)
 {
-    PQclear(PQexec(PG(s)->conn, sql));
+    if (PG(s)->up)
+        PQclear(PQexec(PG(s)->conn, sql));
 }
 
 /* ---- transactions ---- */
@@ -226,13 +236,8 @@ static int pg_migrate_step(struct store *s, const struct store_migration *m, int
 static void pg_close(struct store *s)
 {
     PQfinish(PG(s)->conn);          /* an open transaction is rolled back by the server */
+    free(PG(s)->conninfo);
     free(s);
-}
-
-static void pg_quiet_notices(void *ud, const char *message)
-{
-    (void)ud;
-    (void)message;              /* "relation already exists, skipping" and the like */
 }
 
 /* The password the string carries, or PGPASSWORD's: what pg_redact scrubs. */
@@ -250,13 +255,10 @@ static const struct store_ops pg_ops;
 
 int store_open_postgres(const char *conninfo, struct store **out, char *err, size_t errlen)
 {
-    /* Ours come before the string, which may override them; PG* variables fill what
-     * neither sets, so ours are left out where such a variable is set. */
-    const char *keys[8], *vals[8];
     struct pg_store *p = NULL;
     PQconninfoOption *opts;
     char *perr = NULL;
-    int n = 0, rc = STORE_E_IO;
+    int rc = STORE_E_IO;
     if (!conninfo || !out || !err || errlen == 0)
         return STORE_E_INVALID;
     err[0] = '\0';
@@ -267,36 +269,20 @@ int store_open_postgres(const char *conninfo, struct store **out, char *err, siz
                  "PORT/DBNAME or a libpq keyword string (host=... dbname=...)");
         return STORE_E_INVALID;
     }
-    if (!(p = calloc(1, sizeof(*p)))) {
+    if (!(p = calloc(1, sizeof(*p))) || !(p->conninfo = strdup(conninfo))) {
         PQconninfoFree(opts);
+        free(p);
         snprintf(err, errlen, "out of memory");
         return STORE_E_IO;
     }
     pg_find_secret(p, opts);
     PQconninfoFree(opts);
     store_init(&p->base, &pg_ops);
-    if (!getenv("PGCONNECT_TIMEOUT"))
-        keys[n] = "connect_timeout", vals[n++] = PG_CONNECT_TIMEOUT_S;
-    if (!getenv("PGAPPNAME"))
-        keys[n] = "application_name", vals[n++] = "cancelbot";
-    keys[n] = "keepalives_idle", vals[n++] = "10";
-    keys[n] = "keepalives_interval", vals[n++] = "5";
-    keys[n] = "keepalives_count", vals[n++] = "3";
-    keys[n] = "tcp_user_timeout", vals[n++] = "30000";
-    keys[n] = "dbname", vals[n++] = conninfo;
-    keys[n] = NULL, vals[n] = NULL;
-    p->conn = PQconnectdbParams(keys, vals, 1);
-    if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
-        if (p->conn)
-            pg_redact(&p->base, PQerrorMessage(p->conn), err, errlen);
-        else
-            snprintf(err, errlen, "out of memory");
+    p->jitter = (uint64_t)(uintptr_t)p ^ (uint64_t)strtoull(strrchr(p->base.owner, ':') + 1,
+                                                           NULL, 16);
+    if ((rc = pg_connect(p, 0, err, errlen)) != STORE_OK)
         goto out;
-    }
-    PQsetNoticeProcessor(p->conn, pg_quiet_notices, NULL);
-    if ((rc = pg_exec(&p->base, "SET statement_timeout = " PG_STATEMENT_TIMEOUT_MS,
-                      "statement_timeout")) ||
-        (rc = store_migrate(&p->base))) {
+    if ((rc = store_migrate(&p->base))) {
         snprintf(err, errlen, "%s", p->base.err);
         goto out;
     }
@@ -387,6 +373,7 @@ static int pg_insert_event(struct store *s, const struct request *after,
 static int pg_insert_effects(struct store *s, const char *request_id,
                              const struct effect_list *fx, int64_t now_ms)
 {
+    int64_t first_due = 0;
     int rc = STORE_OK;
     for (int i = 0; i < fx->len && rc == STORE_OK; i++) {
         const struct effect *e = &fx->items[i];
@@ -400,8 +387,11 @@ static int pg_insert_effects(struct store *s, const char *request_id,
                          " status, attempts, created_ms, item)"
                          " VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8)", 8, params,
                       NULL, NULL, "save effect");
+        if (i == 0 || (e->due_ms ? e->due_ms : now_ms) < first_due)
+            first_due = e->due_ms ? e->due_ms : now_ms;
     }
-    return rc;
+    /* Delivered at the commit, to every replica (postgres_conn.c). */
+    return rc == STORE_OK && fx->len > 0 ? pg_notify_due(s, first_due) : rc;
 }
 
 static int pg_read_request(struct store *s, const PGresult *res, int row, struct request *out)
@@ -561,4 +551,8 @@ static const struct store_ops pg_ops = {
     .set_setting = pg_set_setting,
     .import_row = pg_import_row,
     .import_finish = pg_import_finish,
+    .is_up = pg_is_up,
+    .reconnect = pg_reconnect,
+    .wake_fd = pg_wake_fd,
+    .take_wakeups = pg_take_wakeups,
 };

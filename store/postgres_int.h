@@ -13,9 +13,34 @@ struct pg_store {
     /* The password given in the connection string or PGPASSWORD, never to appear
      * in an error text: every libpq message passes through pg_redact. */
     char secret[256];
+    char *conninfo;                     /* as given, to reconnect (password and all: never shown) */
+    int up;                             /* 0: the connection is lost (postgres_conn.c) */
+    int64_t down_since_ms;              /* monotonic, while down */
+    int64_t retry_at_ms;                /* the next attempt to connect, monotonic */
+    int64_t backoff_ms;
+    uint64_t jitter;                    /* state of the back-off's random draw */
+    char channel[64];                   /* NOTIFY's: "cancelbot_due.<schema>" (a name) */
 };
 
 #define PG(s) ((struct pg_store *)(s))
+
+/* libpq's text, on one line, without the password. */
+void pg_redact(const struct store *s, const char *msg, char *out, size_t cap);
+
+/* The connection (postgres_conn.c). pg_connect makes p->conn (again: a reconnection,
+ * bounded tighter), sets the session up and LISTENs; err says why not, scrubbed. */
+int pg_connect(struct pg_store *p, int again, char *err, size_t errlen);
+/* Before a statement: STORE_OK when connected (again, if the back-off allows). */
+int pg_usable(struct store *s, const char *what);
+/* After a failed statement: notes a lost connection (s->err holds the reason). */
+void pg_check_lost(struct store *s);
+int pg_reconnect(struct store *s, int64_t *retry_in_ms);
+int pg_is_up(const struct store *s);
+int pg_wake_fd(const struct store *s);
+int pg_take_wakeups(struct store *s);
+#define PG_WAKE_CHANNEL "cancelbot_due"     /* "." and the schema follow */
+/* Wakes the other replicas when this transaction commits; due_ms < 0: unknown. */
+int pg_notify_due(struct store *s, int64_t due_ms);
 
 /* Integers go to the server as text: one buffer per parameter. */
 #define PG_INT_MAX 24

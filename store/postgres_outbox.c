@@ -82,17 +82,24 @@ int pg_effect_retry(struct store *s, int64_t effect_id, int64_t next_due_ms, con
 {
     char due[PG_INT_MAX], id[PG_INT_MAX];
     const char *params[4] = {pg_int(due, next_due_ms), error, pg_int(id, effect_id), s->owner};
-    return pg_update_effect(s, "UPDATE outbox SET due_ms = $1, attempts = attempts + 1,"
+    int rc;
+    /* Due sooner than its lease's end, which is when the others expected it. */
+    if ((rc = pg_begin(s)))
+        return rc;
+    if ((rc = pg_update_effect(s, "UPDATE outbox SET due_ms = $1, attempts = attempts + 1,"
                                " last_error = COALESCE($2, last_error), lease_owner = NULL,"
                                " lease_until_ms = NULL WHERE id = $3 AND status = 'pending'"
                                " AND (lease_owner IS NULL OR lease_owner = $4)",
-                            4, params, effect_id, "effect retry");
+                            4, params, effect_id, "effect retry")) ||
+        (rc = pg_notify_due(s, next_due_ms)) || (rc = pg_commit(s)))
+        pg_rollback(s);
+    return rc;
 }
 
 /* Runs one UPDATE on each leased table, with parameters (owner, ms), in one
- * transaction. */
+ * transaction; notify_due >= 0: wakes the replicas for work due then. */
 static int pg_lease_update(struct store *s, const char *outbox_sql, const char *intents_sql,
-                           const char *owner, int64_t ms, const char *what)
+                           const char *owner, int64_t ms, int64_t notify_due, const char *what)
 {
     char t[PG_INT_MAX];
     const char *params[2] = {owner, pg_int(t, ms)};
@@ -101,6 +108,7 @@ static int pg_lease_update(struct store *s, const char *outbox_sql, const char *
         return rc;
     if ((rc = pg_query(s, outbox_sql, 2, params, NULL, NULL, what)) ||
         (rc = pg_query(s, intents_sql, 2, params, NULL, NULL, what)) ||
+        (notify_due >= 0 && (rc = pg_notify_due(s, notify_due))) ||
         (rc = pg_commit(s)))
         pg_rollback(s);
     return rc;
@@ -113,7 +121,7 @@ int pg_renew_leases(struct store *s, int64_t until_ms)
         " WHERE lease_owner = $1 AND status = 'pending'",
         "UPDATE intents SET lease_until_ms = $2"
         " WHERE lease_owner = $1 AND status = 'pending'",
-        s->owner, until_ms, "renew leases");
+        s->owner, until_ms, -1, "renew leases");
 }
 
 int pg_release_leases(struct store *s, const char *owner, int64_t now_ms)
@@ -123,7 +131,7 @@ int pg_release_leases(struct store *s, const char *owner, int64_t now_ms)
         " WHERE lease_owner = $1 AND status = 'pending'",
         "UPDATE intents SET lease_owner = NULL, lease_until_ms = $2"
         " WHERE lease_owner = $1 AND status = 'pending'",
-        owner, now_ms, "release leases");
+        owner, now_ms, now_ms, "release leases");
 }
 
 int pg_lease_owners(struct store *s, int64_t now_ms,
@@ -203,13 +211,18 @@ int pg_intent_add(struct store *s, const struct store_intent *in, int64_t lease_
                   int64_t now_ms, int64_t *id_out)
 {
     char until[PG_INT_MAX], now[PG_INT_MAX];
-    const char *params[7] = {in->user, in->channel, in->command, in->text, s->owner,
-                             pg_int(until, lease_until_ms), pg_int(now, now_ms)};
+    const char *params[8] = {in->user, in->channel, in->command, in->text, s->owner,
+                             pg_int(until, lease_until_ms), pg_int(now, now_ms),
+                             PG(s)->channel};
     PGresult *res = NULL;
     int rc;
-    if ((rc = pg_query(s, "INSERT INTO intents (user_id, channel, command, text, lease_owner,"
-                          " lease_until_ms, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                          " RETURNING id", 7, params, &res, NULL, "save intent")))
+    /* Ours while its lease lasts; the others hear of it (at the commit) for when the
+     * lease runs out. */
+    if ((rc = pg_query(s, "WITH i AS (INSERT INTO intents (user_id, channel, command, text,"
+                          " lease_owner, lease_until_ms, created_ms)"
+                          " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, lease_until_ms)"
+                          " SELECT id, pg_notify($8, lease_until_ms::text) FROM i", 8, params, &res,
+                       NULL, "save intent")))
         return rc;
     *id_out = pg_get_int(res, 0, 0);
     PQclear(res);

@@ -76,6 +76,46 @@ const char *store_last_error(const struct store *s)
     return s->err[0] ? s->err : "no database error; writing the output may have failed";
 }
 
+/* ---- the connection and wake-ups ---- */
+
+void store_on_connection(struct store *s, store_connection_cb cb, void *ud)
+{
+    if (s) {
+        s->on_connection = cb;
+        s->on_connection_ud = ud;
+    }
+}
+
+int store_is_up(const struct store *s)
+{
+    return s && (!s->ops->is_up || s->ops->is_up(s));
+}
+
+int store_reconnect(struct store *s, int64_t *retry_in_ms)
+{
+    if (!s)
+        return STORE_E_INVALID;
+    if (!s->ops->reconnect)
+        return STORE_OK;
+    s->err[0] = '\0';
+    return s->ops->reconnect(s, retry_in_ms);
+}
+
+int store_wake_fd(const struct store *s)
+{
+    return s && s->ops->wake_fd ? s->ops->wake_fd(s) : -1;
+}
+
+unsigned store_wake_serial(const struct store *s)
+{
+    return s ? s->wake_serial : 0;
+}
+
+int store_take_wakeups(struct store *s)
+{
+    return s && s->ops->take_wakeups ? s->ops->take_wakeups(s) : 0;
+}
+
 /* ---- migrations ---- */
 
 int store_migrate(struct store *s)

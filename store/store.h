@@ -46,6 +46,30 @@ const char *store_owner(const struct store *s);
  * with another adapter are left to a process of that adapter. Default "": any. */
 void store_set_chat(struct store *s, const char *chat);
 
+/* The connection (PostgreSQL; SQLite has none to lose and is always up). When a call
+ * finds the connection gone, the store is down: cb hears of it once (up = 0, why:
+ * libpq's reason, never the password), calls fail at once with STORE_E_IO while a
+ * back-off runs (100 ms doubling to 10 s, jittered), and the first call after it
+ * connects again (at most 2 s); cb then hears up = 1 and down_ms, how long it was
+ * down. A batch open when the connection went fails at its commit. */
+typedef void (*store_connection_cb)(void *ud, int up, const char *why, int64_t down_ms);
+void store_on_connection(struct store *s, store_connection_cb cb, void *ud);
+int store_is_up(const struct store *s);
+/* Down: tries to connect again if the back-off allows (else STORE_E_IO at once, and
+ * *retry_in_ms, when not NULL, says when it will). STORE_OK when up. */
+int store_reconnect(struct store *s, int64_t *retry_in_ms);
+
+/* Wake-ups (PostgreSQL's LISTEN/NOTIFY; SQLite: none). A commit that makes work due
+ * for any process (new effects or intents, an effect put back sooner) notifies every
+ * process's connection. store_wake_fd is the descriptor to watch for them (-1: none;
+ * it changes when store_wake_serial does: a new connection); when it is readable,
+ * store_take_wakeups reads what came and returns how many notifications were other
+ * processes' (our own come back too: not counted). Call it after a turn as well: a
+ * statement may have read them off the socket already. */
+int store_wake_fd(const struct store *s);
+unsigned store_wake_serial(const struct store *s);
+int store_take_wakeups(struct store *s);
+
 /* Group commit. Everything written between begin and commit lands in one transaction
  * (one fsync); the write lock is held in between, so keep it to one loop turn. Nests:
  * only the outermost commit commits. Inside, each store_commit_transition is a

@@ -132,6 +132,14 @@ struct store_ops {
     int (*import_row)(struct store *s, const char *table, int n, const char *const *cols,
                       const char *const *vals);
     int (*import_finish)(struct store *s);
+
+    /* The connection to a database server, and wake-ups from other processes
+     * (postgres_conn.c). NULL for a backend with no connection to lose and no way to
+     * be woken (SQLite): always up, no descriptor (-1), no wake-ups. */
+    int (*is_up)(const struct store *s);
+    int (*reconnect)(struct store *s, int64_t *retry_in_ms);
+    int (*wake_fd)(const struct store *s);
+    int (*take_wakeups)(struct store *s);
 };
 
 struct store {
@@ -141,6 +149,9 @@ struct store {
     char chat[16];                      /* store_set_chat: "slack", "shell", "" */
     int batch_depth;                    /* store_batch_begin nesting */
     int batch_failed;                   /* the outermost transaction is gone */
+    unsigned wake_serial;               /* changes when wake_fd may have (a new connection) */
+    store_connection_cb on_connection;  /* store_on_connection */
+    void *on_connection_ud;
     struct decoded_slot decoded[DECODED_CACHE_SIZE];
 };
 

@@ -1,0 +1,71 @@
+# tests/lib_e2e_pg.sh -- helpers for the Slack end-to-end tests on PostgreSQL, where
+# the test itself acts while the bot runs (another process's commit, a server stop):
+# the fake and the bot are started and stopped separately, and the script waits for
+# the test's own steps, which it posts to the fake as calls of an unknown API method
+# (logged, so `wait api test.step NAME` sees them). Sourced after lib_e2e_slack.sh.
+
+# The test's own schema in CANCELBOT_TEST_DATABASE_URL's database (or another base).
+pg_schema_url() {    # pg_schema_url BASE SCHEMA
+    case "$1" in
+        *\?*) echo "$1&options=-csearch_path%3D$2" ;;
+        *) echo "$1?options=-csearch_path%3D$2" ;;
+    esac
+}
+
+start_fake() {       # start_fake SCRIPT: FPID, PORT
+    rm -f "$WORK/port" "$LOG"
+    mkdir -p "$FILES"
+    "$FAKE" --script "$1" --log "$LOG" --port-file "$WORK/port" --timeout 60 \
+        --files-dir "$FILES" >"$WORK/fake.out" 2>"$WORK/fake.err" &
+    FPID=$!
+    for _ in $(seq 100); do
+        [ -s "$WORK/port" ] && break
+        kill -0 "$FPID" 2>/dev/null || break
+        sleep 0.05
+    done
+    PORT=$(cat "$WORK/port" 2>/dev/null)
+}
+
+start_bot() {        # start_bot DATABASE_URL [env...]: BPID
+    local url=$1
+    shift
+    env SLACK_APP_TOKEN=xapp-1-test SLACK_BOT_TOKEN=xoxb-test \
+        SLACK_API_URL="http://127.0.0.1:${PORT:-1}/api/" CANCELBOT_LOG_LEVEL=info "$@" \
+        "$CANCELBOT" run --database-url "$url" >"$BOT_OUT" 2>"$BOT_ERR" &
+    BPID=$!
+}
+
+# Waits for the fake's script to end, then stops the bot (SIGTERM, bounded).
+finish_fake_and_bot() {
+    wait "$FPID"
+    FAKE_RC=$?
+    kill -TERM "$BPID" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$BPID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$BPID" 2>/dev/null
+    wait "$BPID"
+    BOT_RC=$?
+    if [ "$FAKE_RC" -ne 0 ]; then
+        echo "--- fake_slack stderr ---"; cat "$WORK/fake.err"
+        echo "--- bot stderr ---"; tail -40 "$BOT_ERR"
+    fi
+}
+
+test_step() {        # test_step NAME: the script's `wait api test.step NAME` goes on
+    curl -s -m 5 -H 'Authorization: Bearer xoxb-test' -H 'Content-Type: application/json' \
+        -d "{\"step\":\"$1\"}" "http://127.0.0.1:$PORT/api/test.step" >/dev/null
+}
+
+now_ms() {
+    date +%s%3N
+}
+
+# wait_for_line FILE PATTERN N SECONDS: until FILE has N lines with PATTERN (fixed
+# string); 0 when it did, 1 at the deadline. Polls every 10 ms.
+wait_for_line() {
+    local end=$(( $(now_ms) + $4 * 1000 ))
+    while [ "$(grep -cF -- "$2" "$1" 2>/dev/null)" -lt "$3" ]; do
+        [ "$(now_ms)" -lt "$end" ] || return 1
+        sleep 0.01
+    done
+    return 0
+}
