@@ -26,6 +26,7 @@ unset DATABASE_URL CANCELBOT_DATABASE_URL
 
 # sql QUERY: rows with tab-separated fields, from whichever database the bot used.
 if [ -n "$DBURL" ]; then
+    command -v psql >/dev/null || { echo "FAIL: DATABASE_URL is set but psql is not installed"; exit 1; }
     sql() { psql "$DBURL" -X -q -At -F $'\t' -v ON_ERROR_STOP=1 -c "$1"; }
     db_args=()
     export DATABASE_URL="$DBURL"
