@@ -20,9 +20,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD="$ROOT/build-bench"
 PEER_DIR="$ROOT/bench/bolt_peer"
-RATES=${RATES:-"200 1000 2000"}
+RATES=${RATES-"200 1000 2000"}        # empty: no bot-vs-peer runs
 RUN_SECONDS=${RUN_SECONDS:-3}
-FILL_SIZES=${FILL_SIZES:-"1000 10000 100000"}
+FILL_SIZES=${FILL_SIZES-"1000 10000 100000"}   # empty: no store-size runs
 FILL_RATE=${FILL_RATE:-50}
 REPLICAS=${REPLICAS:-}
 REPLICA_RATES=${REPLICA_RATES:-"200 1000"}
