@@ -37,7 +37,12 @@ json_t *api_answer(struct load *L, const char *method, const char *token, json_t
     if (!strcmp(method, "apps.connections.open")) {
         if (!token || strncmp(token, "xapp-", 5))
             return api_error("not_allowed_token_type");
-        snprintf(url, sizeof url, "ws://127.0.0.1:%d/link/?ticket=%ld", L->port, ++L->view_seq);
+        if (L->n_replicas > 1)      /* the path names the replica (load_server.c) */
+            snprintf(url, sizeof url, "ws://127.0.0.1:%d/link/r%d/?ticket=%ld", L->port,
+                     apps_replica_of_token(L, token) + 1, ++L->view_seq);
+        else
+            snprintf(url, sizeof url, "ws://127.0.0.1:%d/link/?ticket=%ld", L->port,
+                     ++L->view_seq);
         return json_pack("{s:b, s:s}", "ok", 1, "url", url);
     }
     if (!strcmp(method, "auth.test"))

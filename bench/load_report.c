@@ -42,6 +42,62 @@ int proc_read(pid_t pid, struct proc_figures *out)
     return 0;
 }
 
+void procs_read(const struct load *L, struct proc_figures *out)
+{
+    struct proc_figures one;
+    memset(out, 0, sizeof *out);
+    out->ok = 1;
+    for (int i = 0; i < L->n_replicas; i++) {
+        if (L->reps[i].state != REP_RUNNING)
+            continue;
+        if (proc_read(L->reps[i].pid, &one)) {
+            out->ok = 0;
+            continue;
+        }
+        out->cpu_s += one.cpu_s;
+        if (one.hwm_kb > out->hwm_kb)
+            out->hwm_kb = one.hwm_kb;
+    }
+}
+
+/* Replicas and faults: each replica's share, the faults' times, and the keys the
+ * RESULT line gains (after the usual ones, so bench/run.sh reads it as before). */
+static void report_replicas(const struct load *L, FILE *out, int result_keys)
+{
+    long held = 0;
+    if (L->n_replicas == 1 && !L->redeliver)
+        return;
+    for (int i = 0; i < L->n_replicas; i++)
+        held += L->reps[i].held_calls;
+    if (result_keys) {
+        fprintf(out, " replicas=%d redelivered=%ld held_calls=%ld", L->n_replicas,
+                L->redeliveries, held);
+        if (L->kill_wall_ms)
+            fprintf(out, " killed_replica=%d killed_pid=%d kill_unix_ms=%lld",
+                    L->kill_replica + 1, (int)L->reps[L->kill_replica].pid, L->kill_wall_ms);
+        if (L->restart_at_us)
+            fprintf(out, " restarted_replica=%d restarts=%d", L->restart_replica + 1,
+                    L->reps[L->restart_replica].starts - 1);
+        return;
+    }
+    for (int i = 0; i < L->n_replicas; i++) {
+        const struct replica *r = &L->reps[i];
+        fprintf(out, "  replica %d: pid %d, %s, envelopes sent %ld, acked %ld, Web API calls "
+                "%ld (%ld left unanswered)\n", i + 1, (int)r->pid,
+                r->state == REP_RUNNING ? (r->starts > 1 ? "restarted" : "running")
+                : r->state == REP_GONE ? "exited by itself" : "killed",
+                r->envs_sent, r->acks, r->api_calls, r->held_calls);
+    }
+    if (L->kill_wall_ms)
+        fprintf(out, "  killed replica %d (SIGKILL) at %.3f s (Unix ms %lld)%s\n",
+                L->kill_replica + 1, (double)L->kill_at_us / 1e6, L->kill_wall_ms,
+                L->hang_us ? ", its Web API calls unanswered before" : "");
+    if (L->restart_at_us)
+        fprintf(out, "  restarted replica %d at %.3f s (%d time)\n", L->restart_replica + 1,
+                (double)L->restart_at_us / 1e6, L->reps[L->restart_replica].starts - 1);
+    fprintf(out, "  envelopes sent again on another connection: %ld\n", L->redeliveries);
+}
+
 static int cmp_ll(const void *a, const void *b)
 {
     long long x = *(const long long *)a, y = *(const long long *)b;
@@ -118,15 +174,18 @@ void report_print(const struct load *L, const struct proc_figures *before,
            L->api_calls);
     printf("  app CPU %.2f s during the load (%.2f s in all), peak RSS %.1f MB\n", cpu,
            cpu_total, hwm_mb);
+    report_replicas(L, stdout, 0);
     printf("RESULT label=%s workload=%s mode=%s count=%d sent=%ld acked=%zu late=%ld "
            "missing=%ld ack_p50=%.3f ack_p90=%.3f ack_p99=%.3f ack_max=%.3f api_p50=%.3f "
            "api_p99=%.3f api_matched=%zu tput=%.1f cpu_s=%.2f cpu_total_s=%.2f "
-           "rss_mb=%.1f startup_ms=%.1f\n",
+           "rss_mb=%.1f startup_ms=%.1f",
            L->label, L->workload == WL_CANCEL ? "cancel" : L->workload == WL_LIST ? "list" : "home",
            mode, L->count, sent, ack.n, late, missing, pct_ms(ack.v, ack.n, .5),
            pct_ms(ack.v, ack.n, .9), pct_ms(ack.v, ack.n, .99), pct_ms(ack.v, ack.n, 1),
            pct_ms(api.v, api.n, .5), pct_ms(api.v, api.n, .99), api.n, tput, cpu, cpu_total,
            hwm_mb, L->hello_us ? (double)(L->hello_us - L->spawn_us) / 1000.0 : -1.0);
+    report_replicas(L, stdout, 1);
+    fputc('\n', stdout);
     fflush(stdout);
     free(ack.v);
     free(api.v);

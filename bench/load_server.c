@@ -58,6 +58,7 @@ static int http_handle(struct load *L, struct lws *wsi, struct sess *s)
 {
     const char *method = s->path + 5, *token = NULL;
     json_t *body = NULL, *resp;
+    int rep;
     if (strncmp(s->path, "/api/", 5) || !*method)
         return http_respond(wsi, s, 404, json_pack("{s:b, s:s}", "ok", 0, "error", "not_found"));
     if (!strncasecmp(s->auth, "Bearer ", 7))
@@ -78,6 +79,14 @@ static int http_handle(struct load *L, struct lws *wsi, struct sess *s)
     }
     if (!token)                     /* web-api may send the token as a form field */
         token = json_string_value(json_object_get(body, "token"));
+    if ((rep = apps_replica_of_token(L, token)) >= 0) {
+        L->reps[rep].api_calls++;
+        if (L->reps[rep].hanging) {  /* no answer: it dies waiting (load_apps.c) */
+            L->reps[rep].held_calls++;
+            json_decref(body);
+            return 0;
+        }
+    }
     resp = api_answer(L, method, token, body);
     s->has_follow = workload_on_api(L, method, body, resp, &s->follow);
     json_decref(body);
@@ -157,21 +166,83 @@ int server_connected(const struct load *L)
     return L->hellos > 0 && newest_conn(L) != NULL;
 }
 
-/* No connection (the app dropped it): the envelope is never sent and counts as
- * missing, as Slack would have lost it too. */
+int server_open_conns(const struct load *L)
+{
+    int n = 0;
+    for (size_t i = 0; i < L->n_conns; i++)
+        n += L->conns[i]->wsi && L->conns[i]->said_hello;
+    return n;
+}
+
+/* Slack hands an envelope to any of an app's connections: the next one in turn, or
+ * one at random. */
+static struct conn *pick_conn(struct load *L)
+{
+    int n = server_open_conns(L), k;
+    if (!L->redeliver)
+        return newest_conn(L);
+    if (!n)
+        return NULL;
+    k = (int)(L->deliver_random ? (unsigned)rand_r(&L->rng) % (unsigned)n : L->rr++ % (unsigned)n);
+    for (size_t i = 0; i < L->n_conns; i++)
+        if (L->conns[i]->wsi && L->conns[i]->said_hello && k-- == 0)
+            return L->conns[i];
+    return NULL;
+}
+
+static void wait_for_conn(struct load *L, int env)
+{
+    GROW(L->waiting, L->waiting_cap, L->n_waiting + 1);
+    L->waiting[L->n_waiting++] = env;
+}
+
+/* No connection (the app dropped it): without redelivery the envelope is never sent
+ * and counts as missing, as Slack would have lost it too; with it, it waits for one. */
 void server_send(struct load *L, int env, const char *text)
 {
-    struct conn *c = newest_conn(L);
+    struct conn *c = pick_conn(L);
+    if (L->redeliver) {
+        struct env *e = &L->envs[env];
+        e->text = strcpy(xrealloc(NULL, strlen(text) + 1), text);
+        e->conn = c;
+        if (!c)
+            wait_for_conn(L, env);
+    }
     if (c)
         conn_queue(c, text, env);
+}
+
+void server_resend_waiting(struct load *L)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < L->n_waiting; i++) {
+        struct env *e = &L->envs[L->waiting[i]];
+        struct conn *c;
+        if (e->ack_us || !e->text)
+            continue;               /* acked meanwhile (a late ack on the old socket) */
+        if (!(c = pick_conn(L))) {
+            L->waiting[kept++] = L->waiting[i];
+            continue;
+        }
+        e->conn = c;
+        L->redeliveries++;
+        conn_queue(c, e->text, L->waiting[i]);
+    }
+    L->n_waiting = kept;
 }
 
 static void ws_established(struct load *L, struct lws *wsi, struct sess *s)
 {
     struct conn *c = calloc(1, sizeof *c);
+    char uri[128];
     if (!c)
         abort();
     c->wsi = wsi;
+    /* /link/r<i>/ names the replica (load_api.c hands each its own URL) */
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 && !strncmp(uri, "/link/r", 7))
+        c->replica = atoi(uri + 7) - 1;
+    if (c->replica < 0 || c->replica >= L->n_replicas)
+        c->replica = 0;
     GROW(L->conns, L->conns_cap, L->n_conns + 1);
     L->conns[L->n_conns++] = c;
     s->conn = c;
@@ -185,8 +256,10 @@ static void ws_on_message(struct load *L, struct conn *c)
 {
     json_t *j = c->rx_overflow ? NULL : json_loadb(c->rx, c->rx_len, 0, NULL);
     const char *eid = json_string_value(json_object_get(j, "envelope_id"));
-    if (eid && !json_object_get(j, "type"))
+    if (eid && !json_object_get(j, "type")) {
+        L->reps[c->replica].acks++;
         workload_on_ack(L, eid);
+    }
     json_decref(j);
     c->rx_len = 0;
 }
@@ -224,9 +297,13 @@ static int ws_writeable(struct load *L, struct lws *wsi, struct conn *c)
     if (n < (int)fr.len)
         return -1;
     if (fr.env < 0) {
+        c->said_hello = 1;
+        if (!L->reps[c->replica].hello_us)
+            L->reps[c->replica].hello_us = now_us();
         if (!L->hellos++)
             L->hello_us = now_us();
     } else {
+        L->reps[c->replica].envs_sent++;
         workload_on_sent(L, fr.env);
     }
     if (c->q_len)                   /* one lws_write per writeable callback */
@@ -234,9 +311,15 @@ static int ws_writeable(struct load *L, struct lws *wsi, struct conn *c)
     return 0;
 }
 
-static void ws_closed(struct conn *c)
+static void ws_closed(struct load *L, struct conn *c)
 {
     c->wsi = NULL;
+    if (L->redeliver && !L->done)   /* what it left unacked goes to another connection */
+        for (size_t i = 0; i < L->n_envs; i++)
+            if (L->envs[i].conn == c && !L->envs[i].ack_us) {
+                L->envs[i].conn = NULL;
+                wait_for_conn(L, (int)i);
+            }
     for (size_t i = 0; i < c->q_len; i++)
         free(c->q[i].buf);
     c->q_len = 0;
@@ -273,7 +356,7 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return s->conn ? ws_writeable(L, wsi, s->conn) : 0;
     case LWS_CALLBACK_CLOSED:
         if (s->conn)
-            ws_closed(s->conn);
+            ws_closed(L, s->conn);
         return 0;
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -324,4 +407,6 @@ void server_free(struct load *L)
     free(L->conns);
     L->conns = NULL;
     L->n_conns = 0;
+    free(L->waiting);
+    L->waiting = NULL;
 }

@@ -20,8 +20,8 @@
 
 #define APPROVER "U0FIN1"
 #define CHANNEL "C0CANCELS"
-#define CANCEL_TEXT "aws agmt-1a2b3c4d5e6f7g8h9i0j reason=replacing " \
-                    "note=\"Replacing with private offer offer-9x8y7w6v5u4t\""
+#define CANCEL_AGREEMENT "agmt-1a2b3c4d5e6f7g8h9i0j"
+#define CANCEL_REST "reason=replacing note=\"Replacing with private offer offer-9x8y7w6v5u4t\""
 
 static void progress(struct load *L) { L->last_progress_us = now_us(); }
 
@@ -105,10 +105,29 @@ static void send_home(struct load *L, int env)
 
 static void requester(int flow, char *buf, size_t cap) { snprintf(buf, cap, "U0RQ%07d", flow); }
 
+/* The slash command's text of a flow: the one agreement, or --agreement-pattern with
+ * its run of '#' replaced by the flow's number from 1, zero-padded (agmt-rep#### ->
+ * agmt-rep0001), so that each flow cancels an agreement of its own. */
+static void cancel_text(const struct load *L, int flow, char *buf, size_t cap)
+{
+    const char *p = L->agreement_pattern, *hash;
+    char agmt[96], num[32];
+    size_t run;
+    if (!p) {
+        snprintf(buf, cap, "aws %s %s", CANCEL_AGREEMENT, CANCEL_REST);
+        return;
+    }
+    hash = strchr(p, '#');
+    run = strspn(hash, "#");
+    snprintf(num, sizeof num, "%0*d", (int)run, flow + 1);
+    snprintf(agmt, sizeof agmt, "%.*s%s%s", (int)(hash - p), p, num, hash + run);
+    snprintf(buf, cap, "aws %s %s", agmt, CANCEL_REST);
+}
+
 /* Sends one envelope; -1 when nothing may go now (a flow limit, nothing ready). */
 static int send_one(struct load *L)
 {
-    char user[24];
+    char user[24], text[256];
     int env;
     if (L->ready_len) {             /* a click whose message is there: a human acts */
         struct ready r = L->ready[L->ready_head];
@@ -141,8 +160,9 @@ static int send_one(struct load *L)
     fl->confirm_env = fl->approve_env = -1;
     fl->approves = L->approve_every > 0 && L->n_flows % (size_t)L->approve_every == 0;
     env = fl->slash_env = env_new(L, ENV_SLASH, (int)L->n_flows);
+    cancel_text(L, (int)L->n_flows, text, sizeof text);
     requester((int)L->n_flows++, user, sizeof user);
-    send_slash(L, env, user, CANCEL_TEXT);
+    send_slash(L, env, user, text);
     return 0;
 }
 
@@ -166,6 +186,8 @@ void workload_pump(struct load *L)
 void workload_on_sent(struct load *L, int env)
 {
     long long now = now_us();
+    if (L->envs[env].sends++)      /* sent again: its latency counts from the first */
+        return;
     L->envs[env].sent_us = now;
     if (!L->first_send_us)
         L->first_send_us = now;
@@ -188,6 +210,8 @@ void workload_on_ack(struct load *L, const char *envelope_id)
     if (e->ack_us)
         return;                     /* acked twice: the first one counts */
     e->ack_us = now_us();
+    free(e->text);
+    e->text = NULL;
     L->acks++;
     L->outstanding--;
     progress(L);
@@ -305,6 +329,8 @@ int workload_complete(const struct load *L)
 
 void workload_free(struct load *L)
 {
+    for (size_t i = 0; i < L->n_envs; i++)
+        free(L->envs[i].text);
     free(L->envs);
     free(L->flows);
     free(L->ready);

@@ -10,16 +10,23 @@
 #   FILL_SIZES="1000 10000 100000"  store sizes (requests) for the bot-only runs
 #   FILL_RATE=50                 envelope rate of the store-size cancel run
 #   SKIP_BUILD=1                 use build-bench as it is
+#   REPLICAS=3                   also run the bot as N replicas on one record (off by
+#                                default), against the AWS fake, one SIGKILLed mid-run
+#   REPLICA_RATES="200 1000"     open-loop rates of the replicas runs
+#   REPLICA_LEASE_MS=5000        the replicas' lease (CANCELBOT_LEASE_MS)
 #   KEEP=1                       keep the work directory (databases, app logs)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD="$ROOT/build-bench"
 PEER_DIR="$ROOT/bench/bolt_peer"
-RATES=${RATES:-"200 1000 2000"}
+RATES=${RATES-"200 1000 2000"}        # empty: no bot-vs-peer runs
 RUN_SECONDS=${RUN_SECONDS:-3}
-FILL_SIZES=${FILL_SIZES:-"1000 10000 100000"}
+FILL_SIZES=${FILL_SIZES-"1000 10000 100000"}   # empty: no store-size runs
 FILL_RATE=${FILL_RATE:-50}
+REPLICAS=${REPLICAS:-}
+REPLICA_RATES=${REPLICA_RATES:-"200 1000"}
+REPLICA_LEASE_MS=${REPLICA_LEASE_MS:-5000}
 WORK=$(mktemp -d /tmp/cancelbot-bench.XXXXXX)
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
@@ -45,18 +52,19 @@ say() { printf '%s\n' "$*" >&2; }
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     say "== building in $BUILD"
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$BUILD" -j"$(nproc)" --target cancelbot slack_load store_fill >/dev/null
+    cmake --build "$BUILD" -j"$(nproc)" --target cancelbot slack_load store_fill \
+        ${REPLICAS:+fake_market} >/dev/null
 fi
 BOT="$BUILD/bot/cancelbot"
 LOAD="$BUILD/bench/slack_load"
 FILL="$BUILD/bench/store_fill"
 
 # --- the Bolt peer ------------------------------------------------------------------
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+if [ -n "$RATES" ] && { ! command -v node >/dev/null || ! command -v npm >/dev/null; }; then
     say "== installing nodejs and npm (Debian packages)"
     apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
 fi
-if [ ! -d "$PEER_DIR/node_modules/@slack/bolt" ]; then
+if [ -n "$RATES" ] && [ ! -d "$PEER_DIR/node_modules/@slack/bolt" ]; then
     say "== npm install in $PEER_DIR"
     (cd "$PEER_DIR" && { npm ci --no-audit --no-fund || npm install --no-audit --no-fund; }) >&2
 fi
@@ -110,8 +118,46 @@ for n in $FILL_SIZES; do
         --drain 15 -- "$BOT" run --db "$db"
 done
 
+# --- replicas ------------------------------------------------------------------------
+# N bots on one SQLite file, the real AWS provider against tests/fake_market (the sim
+# keeps its market in a file per process), one agreement per flow; replica 1 is
+# SIGKILLed halfway through the sending, its Web API calls unanswered for 500 ms
+# before, and the failover (kill -> another process starts its effects) is read from
+# the logs. See bench/README.md.
+run_replicas() {
+    local rate=$1 name="replicas@$1" flows mport kill_ms fo
+    flows=$((rate * RUN_SECONDS / 3))
+    rm -rf "$WORK/rep" && mkdir -p "$WORK/rep"
+    printf '[seller]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n' >"$WORK/rep/credentials"
+    printf '{"providers": {"aws": "aws", "azure": "sim"}, "aws": {"accounts": {"default": {"profile": "seller"}}}}' >"$WORK/rep/policy.json"
+    "$BUILD/tests/fake_market" --port-file "$WORK/rep/mport" --log /dev/null --timeout 200 \
+        --agreements "$flows" >/dev/null 2>&1 &
+    local mpid=$!
+    for _ in $(seq 100); do [ -s "$WORK/rep/mport" ] && break; sleep 0.05; done
+    mport=$(cat "$WORK/rep/mport")
+    AWS_SHARED_CREDENTIALS_FILE="$WORK/rep/credentials" AWS_CONFIG_FILE="$WORK/rep/none" \
+    AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT="http://127.0.0.1:$mport" \
+    AWS_ENDPOINT_URL_STS="http://127.0.0.1:$mport" CANCELBOT_LOG_LEVEL=debug \
+    CANCELBOT_LEASE_MS=$REPLICA_LEASE_MS \
+    run "$name" --workload cancel --rate "$rate" --flows "$flows" --count $((flows * 3)) \
+        --agreement-pattern 'agmt-rep################' --replicas "$REPLICAS" \
+        --kill-at "$(awk -v s="$RUN_SECONDS" 'BEGIN { print s / 2 }')" --hang-ms 500 \
+        --drain 20 --max-seconds 120 -- "$BOT" run --db "$WORK/rep/bot.db" --config "$WORK/rep/policy.json"
+    kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null || true
+    kill_ms=$(sed -n "s/^RESULT run=$name .*kill_unix_ms=\([0-9]*\).*/\1/p" "$RESULTS")
+    [ -n "$kill_ms" ] || return 0
+    fo=$(TZ=UTC awk -v victim="$WORK/$name.log.1" -v kill_ms="$kill_ms" \
+         -f "$ROOT/tests/replicas_failover.awk" "$WORK/$name.log".* | grep '^FAILOVER')
+    say "   $fo (lease $REPLICA_LEASE_MS ms)"
+    echo "RESULT run=fo@$rate ${fo#FAILOVER }" >>"$RESULTS"
+}
+if [ -n "$REPLICAS" ]; then
+    for rate in $REPLICA_RATES; do run_replicas "$rate"; done
+fi
+
 # --- the table -----------------------------------------------------------------------
-awk -v rates="$RATES" -v sizes="$FILL_SIZES" '
+awk -v rates="$RATES" -v sizes="$FILL_SIZES" -v rrates="${REPLICAS:+$REPLICA_RATES}" \
+    -v replicas="$REPLICAS" -v lease="$REPLICA_LEASE_MS" '
 function f(v) { return v == "" ? "-" : v }
 /^RESULT / {
     delete kv
@@ -126,7 +172,7 @@ END {
            "api p99", "env/s", "cpu s", "rss MB"
     for (i = 1; i <= n; i++) {
         r = runs[i]
-        if (R[r, "workload"] != "cancel" || r ~ /^(seed|cancel@)/) continue
+        if (R[r, "workload"] != "cancel" || r ~ /^(seed|cancel@|replicas@)/) continue
         printf "%-11s %6s %6s %5s %5s %10s %10s %10s %10s %9s %9s %8s %6s %7s\n", r,
                R[r, "sent"], R[r, "acked"], R[r, "late"], R[r, "missing"], R[r, "ack_p50"],
                R[r, "ack_p90"], R[r, "ack_p99"], R[r, "ack_max"], R[r, "api_p50"],
@@ -159,6 +205,21 @@ END {
                    f(R[l, "ack_p50"]), f(R[l, "ack_p99"]), f(R[h, "api_p50"]), f(R[h, "api_p99"]),
                    f(R[c, "ack_p50"]), f(R[c, "ack_p99"]), f(R[c, "ack_max"]),
                    f(R[c, "late"] + R[c, "missing"]), f(R[c, "rss_mb"])
+        }
+    }
+    nq = split(rrates, ql, " ")
+    if (nq) {
+        printf "\n%s replicas on one SQLite file, AWS fake, replica 1 SIGKILLed halfway (ms; failover:\n", replicas
+        printf "kill -> another replica starts the dead one'"'"'s effect, lease %s ms)\n", lease
+        printf "%-7s %6s %6s %5s %5s %9s %9s %9s %9s %10s %11s %11s\n", "rate", "sent", "acked",
+               ">3s", "miss", "ack p50", "ack p99", "ack max", "resent", "takeovers",
+               "failover ms", "cmds resumed"
+        for (i = 1; i <= nq; i++) {
+            q = "replicas@" ql[i]; o = "fo@" ql[i]
+            printf "%-7s %6s %6s %5s %5s %9s %9s %9s %9s %10s %11s %11s\n", ql[i], f(R[q, "sent"]),
+                   f(R[q, "acked"]), f(R[q, "late"]), f(R[q, "missing"]), f(R[q, "ack_p50"]),
+                   f(R[q, "ack_p99"]), f(R[q, "ack_max"]), f(R[q, "redelivered"]),
+                   f(R[o, "takeovers"]), f(R[o, "max_ms"]), f(R[o, "intents"])
         }
     }
 }' "$RESULTS"

@@ -22,6 +22,19 @@
  *   --max-seconds S               hard limit of the run                    [300]
  *   --label NAME                  names the run in the output              [app]
  *   --app-log FILE                APP's stdout and stderr                  [/dev/null]
+ *                                 (replicas: FILE.1, FILE.2, ...)
+ *   --agreement-pattern P         cancel: flow k cancels P with its run of '#' replaced
+ *                                 by k (from 1, zero-padded) [one agreement for all]
+ *   --replicas N                  start APP N times (1-10), each with its own tokens and
+ *                                 connection; envelopes go to any connection   [1]
+ *   --deliver rr|random           replicas: which connection takes an envelope  [rr]
+ *   --kill-at S                   SIGKILL replica --kill-replica K (1..N) [1], S seconds
+ *                                 into the load
+ *   --hang-ms MS                  before the kill, leave its Web API calls unanswered
+ *   --restart-at S                SIGTERM replica --restart-replica K [2, or 1 with one
+ *                                 replica], then start it again (a killed one: again)
+ * Faults and replicas are in load_apps.c. With any of them, envelopes left unacked on a
+ * connection that closes are sent again on another one, same envelope id.
  *
  * Exit status: 0 when the run happened (missing acks are figures, not failures), 1
  * when APP never connected or died or we were interrupted (the figures so far are
@@ -38,7 +51,6 @@
 #include "bench/slack_load.h"
 
 #define CONNECT_TIMEOUT_US (60 * 1000000LL)
-#define STOP_GRACE_US      (5 * 1000000LL)
 #define TICK_US            1000      /* the open loop's send clock */
 #define QUIET_US           (300 * 1000LL)   /* no Web API call this long: the app is done */
 
@@ -66,69 +78,18 @@ long long now_us(void)
 static void on_tick(lws_sorted_usec_list_t *sul)
 {
     struct load *L = lws_container_of(sul, struct load, sul_tick);
+    apps_faults(L);
+    if (L->redeliver)
+        server_resend_waiting(L);
     workload_pump(L);
     lws_sul_schedule(L->ctx, 0, &L->sul_tick, on_tick, TICK_US);
-}
-
-/* The child gets its own process group, so that stopping it stops whatever it
- * started too (npm, workers). */
-static int spawn_app(struct load *L, char **argv, const char *log_path)
-{
-    char url[64];
-    int fd;
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/", L->port);
-    L->spawn_us = now_us();
-    if ((L->app_pid = fork()) < 0)
-        return -1;
-    if (L->app_pid == 0) {
-        setpgid(0, 0);
-        setenv("SLACK_API_URL", url, 1);
-        setenv("SLACK_APP_TOKEN", "xapp-1-bench", 0);
-        setenv("SLACK_BOT_TOKEN", "xoxb-bench", 0);
-        if ((fd = open("/dev/null", O_RDONLY)) >= 0)
-            dup2(fd, 0);
-        if ((fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execvp(argv[0], argv);
-        fprintf(stderr, "slack_load: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    setpgid(L->app_pid, L->app_pid);    /* both sides: no race with kill below */
-    return 0;
-}
-
-static int app_alive(struct load *L)
-{
-    if (!L->app_exited && waitpid(L->app_pid, &L->app_status, WNOHANG) == L->app_pid)
-        L->app_exited = 1;
-    return !L->app_exited;
-}
-
-/* SIGTERM, then SIGKILL after the grace; lws keeps serving meanwhile, so an app that
- * closes its websocket or posts a last message on the way out is not stuck on us. */
-static void stop_app(struct load *L)
-{
-    long long until = now_us() + STOP_GRACE_US;
-    if (L->app_pid <= 0)
-        return;
-    kill(-L->app_pid, SIGTERM);
-    while (app_alive(L) && now_us() < until)
-        lws_service(L->ctx, 0);
-    if (app_alive(L)) {
-        kill(-L->app_pid, SIGKILL);
-        waitpid(L->app_pid, &L->app_status, 0);
-        L->app_exited = 1;
-    }
-    kill(-L->app_pid, SIGKILL);     /* anything of its group still around */
 }
 
 /* 1 while the run goes on. Complete: everything acked and answered, then the linger. */
 static int running(struct load *L)
 {
     long long now = now_us();
-    if (interrupted || !app_alive(L))
+    if (interrupted || !apps_ok(L))
         return 0;
     if (now - L->start_us > L->max_us)
         return 0;
@@ -149,11 +110,13 @@ static int usage(void)
     fputs("usage: slack_load [--workload cancel|list|home] [--rate N | --closed K] "
           "[--count M] [--flows F] [--approve-every N] [--list-text TEXT] "
           "[--home-user U] [--drain S] [--linger-ms MS] [--max-seconds S] [--label NAME] "
-          "[--app-log FILE] -- APP [ARGS...]\n", stderr);
+          "[--app-log FILE] [--agreement-pattern P] [--replicas N] [--deliver rr|random] "
+          "[--kill-at S] [--kill-replica K] [--hang-ms MS] [--restart-at S] "
+          "[--restart-replica K] -- APP [ARGS...]\n", stderr);
     return 2;
 }
 
-static int parse_options(struct load *L, int argc, char **argv, const char **log_path)
+static int parse_options(struct load *L, int argc, char **argv)
 {
     int i;
     for (i = 1; i < argc && strcmp(argv[i], "--"); i += 2) {
@@ -189,14 +152,40 @@ static int parse_options(struct load *L, int argc, char **argv, const char **log
         } else if (!strcmp(o, "--label")) {
             L->label = v;
         } else if (!strcmp(o, "--app-log")) {
-            *log_path = v;
+            L->log_path = v;
+        } else if (!strcmp(o, "--agreement-pattern")) {
+            if (!strchr(v, '#') || strlen(v) > 64)
+                return -1;
+            L->agreement_pattern = v;
+        } else if (!strcmp(o, "--replicas")) {
+            L->n_replicas = atoi(v);
+        } else if (!strcmp(o, "--deliver")) {
+            if (!strcmp(v, "rr")) L->deliver_random = 0;
+            else if (!strcmp(v, "random")) L->deliver_random = 1;
+            else return -1;
+        } else if (!strcmp(o, "--kill-at")) {
+            L->kill_at_us = (long long)(atof(v) * 1e6);
+        } else if (!strcmp(o, "--kill-replica")) {
+            L->kill_replica = atoi(v) - 1;
+        } else if (!strcmp(o, "--hang-ms")) {
+            L->hang_us = atoll(v) * 1000;
+        } else if (!strcmp(o, "--restart-at")) {
+            L->restart_at_us = (long long)(atof(v) * 1e6);
+        } else if (!strcmp(o, "--restart-replica")) {
+            L->restart_replica = atoi(v) - 1;
         } else {
             return -1;
         }
     }
+    if (L->restart_replica < 0)         /* not given: another one than the killed */
+        L->restart_replica = L->n_replicas > 1 ? (L->kill_replica + 1) % L->n_replicas : 0;
     if (i >= argc - 1 || L->count < 1 || L->rate < 0 || (L->rate == 0 && L->closed < 1) ||
-        L->drain_us <= 0 || L->max_us <= 0)
+        L->drain_us <= 0 || L->max_us <= 0 || L->n_replicas < 1 || L->n_replicas > 10 ||
+        L->kill_at_us < 0 || L->restart_at_us < 0 || L->hang_us < 0 ||
+        L->hang_us > L->kill_at_us || L->kill_replica < 0 ||
+        L->kill_replica >= L->n_replicas || L->restart_replica >= L->n_replicas)
         return -1;
+    L->redeliver = L->n_replicas > 1 || L->kill_at_us || L->restart_at_us;
     return i + 1;                   /* APP's argv */
 }
 
@@ -204,7 +193,6 @@ int main(int argc, char **argv)
 {
     struct load L;
     struct proc_figures before = {0}, after = {0};
-    const char *log_path = "/dev/null";
     int app_argi, rc = 1;
     memset(&L, 0, sizeof L);
     L.closed = 1;
@@ -215,13 +203,18 @@ int main(int argc, char **argv)
     L.list_text = "list";
     L.home_user = "U0FIN1";
     L.label = "app";
-    if ((app_argi = parse_options(&L, argc, argv, &log_path)) < 0)
+    L.log_path = "/dev/null";
+    L.n_replicas = 1;
+    L.restart_replica = -1;
+    if ((app_argi = parse_options(&L, argc, argv)) < 0)
         return usage();
+    L.app_argv = argv + app_argi;
     {   /* ids the app's database has not seen in an earlier run */
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME, &wall);
         L.ts_base_us = (long long)wall.tv_sec * 1000000LL + wall.tv_nsec / 1000;
         snprintf(L.run_id, sizeof L.run_id, "%llx", (unsigned long long)(L.ts_base_us % 0xffffffffffLL));
+        L.rng = (unsigned)L.ts_base_us;
     }
     signal(SIGPIPE, SIG_IGN);       /* a peer gone mid-write is an event, not a death */
     signal(SIGINT, on_signal);
@@ -230,38 +223,40 @@ int main(int argc, char **argv)
         fputs("slack_load: cannot listen on 127.0.0.1\n", stderr);
         goto out;
     }
-    if (spawn_app(&L, argv + app_argi, log_path)) {
+    if (apps_start(&L)) {
         fprintf(stderr, "slack_load: fork: %s\n", strerror(errno));
         goto out;
     }
     /* the tick also bounds every lws_service() wait: with no timer due, lws would
      * sleep until its next housekeeping, seconds away */
     lws_sul_schedule(L.ctx, 0, &L.sul_tick, on_tick, TICK_US);
-    while (!interrupted && app_alive(&L) && !server_connected(&L) &&
+    while (!interrupted && apps_ok(&L) && server_open_conns(&L) < L.n_replicas &&
            now_us() - L.spawn_us < CONNECT_TIMEOUT_US)
         lws_service(L.ctx, 0);
-    if (!server_connected(&L)) {
+    if (server_open_conns(&L) < L.n_replicas) {
         fprintf(stderr, "slack_load: %s did not connect (%s)\n", argv[app_argi],
-                L.app_exited ? "it exited" : interrupted ? "interrupted" : "timeout");
+                !apps_ok(&L) ? "it exited" : interrupted ? "interrupted" : "timeout");
         goto out;
     }
-    proc_read(L.app_pid, &before);
+    procs_read(&L, &before);
     L.start_us = L.last_progress_us = now_us();
     while (running(&L))
         lws_service(L.ctx, 0);
     L.done = 1;                     /* nothing more goes out; websockets close */
-    if (L.app_exited)
-        fprintf(stderr, "slack_load: %s exited during the run (status %d)\n", argv[app_argi],
-                L.app_status);
-    proc_read(L.app_pid, &after);   /* before stopping: /proc is gone once reaped */
+    for (int i = 0; i < L.n_replicas; i++)
+        if (L.reps[i].state == REP_GONE)
+            fprintf(stderr, "slack_load: %s exited during the run (status %d)\n",
+                    argv[app_argi], L.reps[i].status);
+    procs_read(&L, &after);         /* before stopping: /proc is gone once reaped */
     report_print(&L, &before, &after);
-    rc = L.app_exited || interrupted ? 1 : 0;
+    rc = !apps_ok(&L) || interrupted ? 1 : 0;
 out:
     if (L.ctx)
-        stop_app(&L);
+        apps_stop(&L);
     if (L.ctx)
         lws_sul_cancel(&L.sul_tick);
     server_free(&L);
     workload_free(&L);
+    free(L.reps);
     return rc;
 }

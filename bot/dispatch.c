@@ -476,12 +476,12 @@ void bot_resume_intents(struct bot *b)
         return;
     if (!(got = malloc(RESUME_BATCH * sizeof(*got))))
         abort();
-    if (store_claim_intents(b->store, bot_now_ms(b), BOT_LEASE_MS, RESUME_BATCH, got, &n) !=
+    if (store_claim_intents(b->store, bot_now_ms(b), b->lease_ms, RESUME_BATCH, got, &n) !=
         STORE_OK)
         log_error("could not read unfinished commands: %s", store_last_error(b->store));
     for (int i = 0; i < n; i++) {
-        log_info("resuming %s by %s, acknowledged before a stop but never finished",
-                 got[i].command, got[i].user);
+        log_info("resuming %s by %s (intent %lld), acknowledged before a stop but never "
+                 "finished", got[i].command, got[i].user, (long long)got[i].id);
         bot_on_command_intent(b, got[i].user, got[i].channel, got[i].command, got[i].text,
                               got[i].id);
     }

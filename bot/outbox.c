@@ -41,6 +41,9 @@ static void run_finish(struct effect_run *run, const char *result)
     if (run->effect_id && store_effect_done(run->bot->store, run->effect_id, result) != STORE_OK)
         log_error("%s: effect %lld could not be marked done: %s", run->request_id,
                   (long long)run->effect_id, store_last_error(run->bot->store));
+    else if (run->effect_id)
+        log_debug("%s: effect %lld %s done", run->request_id, (long long)run->effect_id,
+                  effect_kind_name(run->kind));
     free(run);
 }
 
@@ -337,6 +340,10 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
         run_retry(run, "request unreadable");
         goto out;
     }
+    /* with "done" (run_finish): which process ran which effect, and when (e2e_replicas
+     * reads them to time a failover) */
+    log_debug("%s: effect %lld %s started", se->request_id, (long long)se->id,
+              effect_kind_name(se->fx.kind));
     if (b->fault_armed && b->fault_kind == se->fx.kind) {
         log_warn("fault injection: killing the process before %s of %s",
                  effect_kind_name(se->fx.kind), se->request_id);
@@ -462,7 +469,7 @@ int bot_run_due_max(struct bot *b, int max)
         abort();
     /* The store hands out at most one effect per request, and none of a request
      * whose effect is under way (here or in another process): nothing is handed back. */
-    if (store_claim_due_effects(b->store, bot_now_ms(b), BOT_LEASE_MS, max, batch,
+    if (store_claim_due_effects(b->store, bot_now_ms(b), b->lease_ms, max, batch,
                                 &n) != STORE_OK) {
         log_error("outbox: could not claim effects: %s", store_last_error(b->store));
         n = 0;

@@ -26,6 +26,7 @@ struct loop *bot_loop(struct bot *b) { return b->loop; }
 struct store *bot_store(struct bot *b) { return b->store; }
 const struct policy *bot_policy(const struct bot *b) { return &b->policy; }
 int64_t bot_now_ms(const struct bot *b) { return loop_now_ms(b->loop); }
+int64_t bot_lease_ms(const struct bot *b) { return b->lease_ms; }
 
 struct provider *bot_provider(struct bot *b, enum request_market m)
 {
@@ -205,6 +206,23 @@ static void on_store_connection(void *ud, int up, const char *why, int64_t down_
                   "commands are answered \"try again\" and the outbox waits", why);
 }
 
+/* CANCELBOT_LEASE_MS: for tests of a failover (e2e_replicas), which should not wait
+ * 30 s. Unset or empty: BOT_LEASE_MS. */
+static int lease_from_env(int64_t *lease_ms, char *err, size_t errlen)
+{
+    const char *v = getenv("CANCELBOT_LEASE_MS");
+    char *end = NULL;
+    long long ms = v && *v ? strtoll(v, &end, 10) : BOT_LEASE_MS;
+    if ((end && *end) || ms < BOT_LEASE_MIN_MS || ms > BOT_LEASE_MAX_MS) {
+        snprintf(err, errlen, "CANCELBOT_LEASE_MS=\"%.32s\" is not accepted; use milliseconds "
+                 "from %d to %d (for tests; unset, leases last %d ms)", v, BOT_LEASE_MIN_MS,
+                 BOT_LEASE_MAX_MS, BOT_LEASE_MS);
+        return -1;
+    }
+    *lease_ms = ms;
+    return 0;
+}
+
 int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
              char *err, size_t errlen)
 {
@@ -230,6 +248,8 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
     fault = getenv("CANCELBOT_FAULT_KILL_DURING_LOOKUP_MS");
     if (fault && *fault)
         b->fault_lookup_ms = strtoll(fault, NULL, 10);
+    if (lease_from_env(&b->lease_ms, err, errlen))
+        goto out;
     if (!(b->loop = loop_new())) {
         snprintf(err, errlen, "out of memory");
         goto out;
@@ -424,9 +444,12 @@ void bot_maintain(struct bot *b)
     if (b->hold_effects)
         return;
     if (now >= b->next_renew_ms) {
-        b->next_renew_ms = now + BOT_RENEW_MS;
-        if (store_renew_leases(b->store, now, BOT_LEASE_MS) != STORE_OK)
+        b->next_renew_ms = now + b->lease_ms / 3;
+        if (store_renew_leases(b->store, now, b->lease_ms) != STORE_OK)
             log_error("could not renew our leases: %s", store_last_error(b->store));
+    }
+    if (now >= b->next_resume_ms) {
+        b->next_resume_ms = now + BOT_RESUME_EVERY_MS;
         bot_resume_intents(b);
     }
     if (now >= b->next_prune_ms) {

@@ -33,8 +33,12 @@ struct bot_options {
 struct bot;
 
 /* Leases on effects and intents (stored slash commands): renewed while held, so
- * another process takes over a dead one's work within this time. */
+ * another process takes over a dead one's work within this time. Tests may shorten
+ * it with CANCELBOT_LEASE_MS (BOT_LEASE_MIN_MS..BOT_LEASE_MAX_MS), so a failover test
+ * does not wait 30 s; bot_lease_ms() is the one in force. */
 #define BOT_LEASE_MS (30 * 1000)
+#define BOT_LEASE_MIN_MS 1000
+#define BOT_LEASE_MAX_MS (10 * 60 * 1000)
 
 /* chat is borrowed: it must outlive the bot. */
 int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
@@ -46,6 +50,7 @@ struct store *bot_store(struct bot *b);
 const struct policy *bot_policy(const struct bot *b);
 struct provider *bot_provider(struct bot *b, enum request_market m);
 int64_t bot_now_ms(const struct bot *b);
+int64_t bot_lease_ms(const struct bot *b);
 /* Moves the clock forward (shell, tests) as if the time had passed: it steps from one
  * due time to the next, and at each runs what is due (and what that leads to) with
  * that time as now, so everything due on the way happens in due order. A repeating

@@ -8,7 +8,9 @@
 #include "providers/aws_support.h"
 #include "providers/aws_events_poll.h"
 
-#define BOT_RENEW_MS (10 * 1000)     /* leases (BOT_LEASE_MS) are renewed this often */
+/* Leases are renewed every third of their time; unfinished commands of a dead
+ * process are looked for more often, so they move on soon after its lease ends. */
+#define BOT_RESUME_EVERY_MS 500
 #define BOT_PRUNE_EVERY_MS (5 * 60 * 1000)
 #define BOT_CLOCK_SETTING "clock_offset_ms"   /* the moved clock, kept across restarts */
 
@@ -27,7 +29,9 @@ struct bot {
     uint64_t rng;                        /* jitter for retry back-off */
     char installation_id[40];            /* the store's, for client tokens */
     int hold_effects;                    /* bot_hold_effects */
+    int64_t lease_ms;                    /* BOT_LEASE_MS, or CANCELBOT_LEASE_MS */
     int64_t next_renew_ms;               /* bot_maintain's schedule */
+    int64_t next_resume_ms;
     int64_t next_prune_ms;
     /* The intent (stored slash command) being dispatched, and whether a look-up took
      * it over: the look-up then marks it done with the draft it creates. */

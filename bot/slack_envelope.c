@@ -123,7 +123,7 @@ static int64_t store_command_intent(struct slack_chat *sc, const char *user, con
     snprintf(in->channel, sizeof(in->channel), "%s", channel);
     snprintf(in->command, sizeof(in->command), "%s", command);
     snprintf(in->text, sizeof(in->text), "%s", text);
-    if (store_intent_add(bot_store(sc->bot), in, bot_now_ms(sc->bot), BOT_LEASE_MS,
+    if (store_intent_add(bot_store(sc->bot), in, bot_now_ms(sc->bot), bot_lease_ms(sc->bot),
                          &id) != STORE_OK) {
         log_warn("slack: could not store %s by %s before acking it: %s", command, user,
                  store_last_error(bot_store(sc->bot)));

@@ -20,9 +20,10 @@ packages=(build-essential cmake pkg-config ca-certificates
           libwebsockets-dev libcurl4-openssl-dev libjansson-dev libssl-dev libsqlite3-dev
           libedit-dev libedit2     # libedit: the shell's line editing (libedit2 at run time)
           libpq-dev)               # the PostgreSQL backend's client library (libpq5 at run time)
-# The tests read the record with the sqlite3 command-line tool, and drive the shell
-# through a terminal with script(1) from bsdutils.
-[ "$mode" = test ] && packages+=(sqlite3 bsdutils)
+# The tests read the record with the sqlite3 command-line tool, drive the shell
+# through a terminal with script(1) from bsdutils, and read JSON (the export, the
+# marketplace fake's counters) with jq.
+[ "$mode" = test ] && packages+=(sqlite3 bsdutils jq)
 # The test path also runs the store on PostgreSQL: the server (and psql) from Debian.
 # The run path never needs it: SQLite is the default record.
 [ "$mode" = test ] && packages+=(postgresql-15)

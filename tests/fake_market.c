@@ -11,6 +11,8 @@
  *               [--slow OPERATION:MS]: that AWS operation answers MS late (the whole
  *                fake waits: a test of a slow call has one client)
  *               [--search-page-size N] [--max-skew SECONDS]
+ *               [--agreements N]: N more agreements, agmt-rep0000000000000001 onwards
+ *                (ACTIVE, self-serve, the seller's), one per flow of a load test
  *   fake_market --sign-request --host HOST:PORT --target TARGET --body JSON [...]
  *               prints a signed raw HTTP request (fake_market_sigv4.c) for bash tests
  *
@@ -557,6 +559,7 @@ static int usage(void)
           "         [--no-support-plan] [--token-lifetime S] [--azure-delay S]\n"
           "         [--slow OPERATION:MS]\n"
           "         [--azure-cancel-status 200|202] [--search-page-size N] [--max-skew S]\n"
+          "         [--agreements N]\n"
           "       fake_market --sign-request --host HOST:PORT --target TARGET --body JSON\n"
           "         [--service NAME] [--region R] [--key-id ID] [--secret KEY] [--bad-signature]\n",
           stderr);
@@ -604,6 +607,8 @@ static int parse_args(int argc, char **argv, struct fm *f, const char **port_fil
             f->search_page_size = v;
         else if (!strcmp(o, "--max-skew") && !parse_long(val, 1, 86400 * 365, &v))
             f->max_skew_s = v;
+        else if (!strcmp(o, "--agreements") && !parse_long(val, 1, 100000, &v))
+            fm_aws_add_agreements(f->aws, v);
         else
             return -1;
     }

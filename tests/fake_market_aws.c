@@ -47,6 +47,7 @@ struct agreement {
     int64_t value_cents;
     char status[16];                     /* ACTIVE until the buyer approves a cancellation */
     int64_t adjusted_cents;              /* billing adjustments accepted so far */
+    char *owned_id;                      /* --agreements: id points here, freed with us */
 };
 
 struct acr {                             /* an agreement cancellation request */
@@ -68,7 +69,8 @@ struct scase {
 };
 
 struct fm_aws {
-    struct agreement ag[5];
+    struct agreement *ag;                /* the seed, then --agreements N generated ones */
+    size_t n_ag;
     struct acr *acrs;
     size_t n_acrs;
     struct refund *refunds;
@@ -221,7 +223,7 @@ static json_t *conflict(struct fm_answer *a, const char *type, const char *id, c
 
 static struct agreement *agreement_find(struct fm_aws *s, const char *id)
 {
-    for (size_t i = 0; id && i < sizeof s->ag / sizeof s->ag[0]; i++)
+    for (size_t i = 0; id && i < s->n_ag; i++)
         if (!strcmp(s->ag[i].id, id))
             return &s->ag[i];
     return NULL;
@@ -348,7 +350,7 @@ static json_t *op_search(struct fm *f, json_t *in, struct fm_answer *a)
 {
     struct fm_aws *s = f->aws;
     const json_t *filters = json_object_get(in, "filters"), *flt;
-    const struct agreement *hits[sizeof s->ag / sizeof s->ag[0]];
+    const struct agreement **hits;
     size_t n_hits = 0, kept, i, from, count;
     int has_type = 0, acceptor = 0;
     json_t *out, *list;
@@ -366,13 +368,16 @@ static json_t *op_search(struct fm *f, json_t *in, struct fm_answer *a)
     }
     if (!has_type)                   /* the reference: AgreementType is required */
         return invalid(a, "INVALID_FILTERS", "filters", "The AgreementType filter is required.");
-    for (size_t k = 0; k < sizeof s->ag / sizeof s->ag[0]; k++) {
+    hits = fm_xrealloc(NULL, s->n_ag * sizeof *hits);
+    for (size_t k = 0; k < s->n_ag; k++) {
         int all = 1;
         json_array_foreach(filters, i, flt) {
             int m = filter_match(&s->ag[k], jstr(flt, "name"), json_object_get(flt, "values"),
                                  &acceptor, a);
-            if (m < 0)
+            if (m < 0) {
+                free(hits);
                 return NULL;
+            }
             all &= m;
         }
         if (all)
@@ -384,11 +389,14 @@ static json_t *op_search(struct fm *f, json_t *in, struct fm_answer *a)
                     SELLER_ACCOUNT))
             hits[kept++] = hits[k];
     n_hits = kept;
-    if (page(f, in, n_hits, 20, &from, &count, a))
+    if (page(f, in, n_hits, 20, &from, &count, a)) {
+        free(hits);
         return NULL;
+    }
     list = json_array();
     for (i = from; i < from + count; i++)
         json_array_append_new(list, agreement_json(hits[i], 0));
+    free(hits);
     out = json_pack("{s:o}", "agreementViewSummaries", list);
     page_token(out, from, count, n_hits);
     return out;
@@ -919,7 +927,7 @@ int fm_aws_control(struct fm *f, const char *name, json_t *in, struct fm_answer 
                 if (!strcmp(ans, "VALIDATION_FAILED"))
                     copy(r->message, sizeof r->message, "The agreement could not be cancelled.");
                 if (!strcmp(ans, "APPROVED"))
-                    copy(agreement_find(s, r->agreement)->status, sizeof s->ag[0].status,
+                    copy(agreement_find(s, r->agreement)->status, sizeof s->ag->status,
                          "CANCELLED");
                 r->updated = fm_wall_s();
                 control_reply(a, 200, acr_json(r));
@@ -975,22 +983,41 @@ struct fm_aws *fm_aws_new(void)
 {
     static const struct agreement seed[] = {
         {"agmt-1a2b3c4d5e6f7g8h9i0j", "123456789012", "offer-9x8y7w6v5u4t", "prod-fm0saas00001",
-         "SaaSProduct", "1200.00", "USD", NULL, 1, 120000, "ACTIVE", 0},
+         "SaaSProduct", "1200.00", "USD", NULL, 1, 120000, "ACTIVE", 0, NULL},
         {"agmt-big0000000000000001", "123456789012", "offer-big0000000001", "prod-fm0saas00001",
-         "SaaSProduct", "120000.00", "USD", NULL, 1, 12000000, "ACTIVE", 0},
+         "SaaSProduct", "120000.00", "USD", NULL, 1, 12000000, "ACTIVE", 0, NULL},
         {"agmt-private000000000001", "210000000001", "offer-private0000001", "prod-fm0ami000001",
-         "AmiProduct", "5000.00", "USD", NULL, 0, 500000, "ACTIVE", 0},
+         "AmiProduct", "5000.00", "USD", NULL, 0, 500000, "ACTIVE", 0, NULL},
         {"agmt-bought000000000001", SELLER_ACCOUNT, "offer-vendor00000001", "prod-fm0vendor0001",
-         "SaaSProduct", "3000.00", "USD", "444455556666", 1, 300000, "ACTIVE", 0},
+         "SaaSProduct", "3000.00", "USD", "444455556666", 1, 300000, "ACTIVE", 0, NULL},
         {"agmt-other0000000000001", "123456789012", "offer-other000000001", "prod-fm0other00001",
-         "SaaSProduct", "900.00", "USD", "777788889999", 1, 90000, "ACTIVE", 0},
+         "SaaSProduct", "900.00", "USD", "777788889999", 1, 90000, "ACTIVE", 0, NULL},
     };
     struct fm_aws *s = fm_xrealloc(NULL, sizeof *s);
     memset(s, 0, sizeof *s);
-    memcpy(s->ag, seed, sizeof seed);
+    s->n_ag = sizeof seed / sizeof seed[0];
+    s->ag = memcpy(fm_xrealloc(NULL, sizeof seed), seed, sizeof seed);
     s->send_calls = json_object();
     s->calls = json_object();
     return s;
+}
+
+/* --agreements N: agmt-rep0000000000000001 ... of one buyer account of their own,
+ * proposed by the seller and self-serve, so that each flow of a load test (the
+ * multi-replica test) cancels an agreement of its own. */
+void fm_aws_add_agreements(struct fm_aws *s, long n)
+{
+    static const struct agreement tmpl = {
+        NULL, "300000000001", "offer-rep0000000001", "prod-fm0saas00001", "SaaSProduct",
+        "1200.00", "USD", NULL, 1, 120000, "ACTIVE", 0, NULL};
+    s->ag = fm_xrealloc(s->ag, (s->n_ag + (size_t)n) * sizeof *s->ag);
+    for (long i = 1; i <= n; i++) {
+        struct agreement *ag = &s->ag[s->n_ag++];
+        char id[32];
+        *ag = tmpl;
+        snprintf(id, sizeof id, "agmt-rep%016ld", i);
+        ag->id = ag->owned_id = fm_xstrdup(id);
+    }
 }
 
 void fm_aws_free(struct fm_aws *s)
@@ -1012,6 +1039,9 @@ void fm_aws_free(struct fm_aws *s)
         free(c->severity);
         free(c->language);
     }
+    for (size_t i = 0; i < s->n_ag; i++)
+        free(s->ag[i].owned_id);
+    free(s->ag);
     free(s->acrs);
     free(s->refunds);
     free(s->cases);

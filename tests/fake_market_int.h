@@ -118,6 +118,9 @@ int fm_sigv4_sign_main(int argc, char **argv);
 /* ---- fake_market_aws.c --------------------------------------------------------- */
 struct fm_aws *fm_aws_new(void);
 void fm_aws_free(struct fm_aws *s);
+/* --agreements N: N more ACTIVE self-serve agreements of the seller,
+ * agmt-rep0000000000000001 onwards. */
+void fm_aws_add_agreements(struct fm_aws *s, long n);
 /* 1 when the call is for AWS (POST / with an X-Amz-Target), answered in a. */
 int fm_aws_handle(struct fm *f, const struct fm_call *c, struct fm_answer *a);
 /* POST /_control/{buyer,refund,case}: 1 when name is one of them, answered in a. */
