@@ -14,6 +14,8 @@
 #                                default), against the AWS fake, one SIGKILLed mid-run
 #   REPLICA_RATES="200 1000"     open-loop rates of the replicas runs
 #   REPLICA_LEASE_MS=5000        the replicas' lease (CANCELBOT_LEASE_MS)
+#   REPLICA_DATABASE_URL=URL     the replicas share this PostgreSQL database (a fresh
+#                                schema per run, dropped after) instead of one SQLite file
 #   KEEP=1                       keep the work directory (databases, app logs)
 set -euo pipefail
 
@@ -125,8 +127,18 @@ done
 # before, and the failover (kill -> another process starts its effects) is read from
 # the logs. See bench/README.md.
 run_replicas() {
-    local rate=$1 name="replicas@$1" flows mport kill_ms fo
+    local rate=$1 name="replicas@$1" flows mport kill_ms fo schema="" url
+    local dbarg=(--db "$WORK/rep/bot.db")
     flows=$((rate * RUN_SECONDS / 3))
+    if [ -n "${REPLICA_DATABASE_URL:-}" ]; then
+        schema="cbbench_${rate}_$$"
+        psql -qX "$REPLICA_DATABASE_URL" -c "CREATE SCHEMA $schema" >/dev/null
+        case "$REPLICA_DATABASE_URL" in
+            *\?*) url="$REPLICA_DATABASE_URL&options=-csearch_path%3D$schema" ;;
+            *) url="$REPLICA_DATABASE_URL?options=-csearch_path%3D$schema" ;;
+        esac
+        dbarg=(--database-url "$url")
+    fi
     rm -rf "$WORK/rep" && mkdir -p "$WORK/rep"
     printf '[seller]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n' >"$WORK/rep/credentials"
     printf '{"providers": {"aws": "aws", "azure": "sim"}, "aws": {"accounts": {"default": {"profile": "seller"}}}}' >"$WORK/rep/policy.json"
@@ -142,8 +154,10 @@ run_replicas() {
     run "$name" --workload cancel --rate "$rate" --flows "$flows" --count $((flows * 3)) \
         --agreement-pattern 'agmt-rep################' --replicas "$REPLICAS" \
         --kill-at "$(awk -v s="$RUN_SECONDS" 'BEGIN { print s / 2 }')" --hang-ms 500 \
-        --drain 20 --max-seconds 120 -- "$BOT" run --db "$WORK/rep/bot.db" --config "$WORK/rep/policy.json"
+        --drain 20 --max-seconds 120 -- "$BOT" run "${dbarg[@]}" --config "$WORK/rep/policy.json"
     kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null || true
+    [ -z "$schema" ] || psql -qX "$REPLICA_DATABASE_URL" \
+        -c "SET client_min_messages = warning; DROP SCHEMA $schema CASCADE" >/dev/null
     kill_ms=$(sed -n "s/^RESULT run=$name .*kill_unix_ms=\([0-9]*\).*/\1/p" "$RESULTS")
     [ -n "$kill_ms" ] || return 0
     fo=$(TZ=UTC awk -v victim="$WORK/$name.log.1" -v kill_ms="$kill_ms" \
@@ -157,7 +171,8 @@ fi
 
 # --- the table -----------------------------------------------------------------------
 awk -v rates="$RATES" -v sizes="$FILL_SIZES" -v rrates="${REPLICAS:+$REPLICA_RATES}" \
-    -v replicas="$REPLICAS" -v lease="$REPLICA_LEASE_MS" '
+    -v replicas="$REPLICAS" -v lease="$REPLICA_LEASE_MS" \
+    -v store="${REPLICA_DATABASE_URL:+one PostgreSQL database}" '
 function f(v) { return v == "" ? "-" : v }
 /^RESULT / {
     delete kv
@@ -209,7 +224,7 @@ END {
     }
     nq = split(rrates, ql, " ")
     if (nq) {
-        printf "\n%s replicas on one SQLite file, AWS fake, replica 1 SIGKILLed halfway (ms; failover:\n", replicas
+        printf "\n%s replicas on %s, AWS fake, replica 1 SIGKILLed halfway (ms; failover:\n", replicas, store != "" ? store : "one SQLite file"
         printf "kill -> another replica starts the dead one'"'"'s effect, lease %s ms)\n", lease
         printf "%-7s %6s %6s %5s %5s %9s %9s %9s %9s %10s %11s %11s\n", "rate", "sent", "acked",
                ">3s", "miss", "ack p50", "ack p99", "ack max", "resent", "takeovers",
