@@ -156,8 +156,12 @@ run_replicas() {
         --kill-at "$(awk -v s="$RUN_SECONDS" 'BEGIN { print s / 2 }')" --hang-ms 500 \
         --drain 20 --max-seconds 120 -- "$BOT" run "${dbarg[@]}" --config "$WORK/rep/policy.json"
     kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null || true
-    [ -z "$schema" ] || psql -qX "$REPLICA_DATABASE_URL" \
-        -c "SET client_min_messages = warning; DROP SCHEMA $schema CASCADE" >/dev/null
+    if [ -n "$schema" ] && [ "${KEEP:-0}" = 1 ]; then
+        say "   schema $schema kept"
+    elif [ -n "$schema" ]; then
+        psql -qX "$REPLICA_DATABASE_URL" \
+            -c "SET client_min_messages = warning; DROP SCHEMA $schema CASCADE" >/dev/null
+    fi
     kill_ms=$(sed -n "s/^RESULT run=$name .*kill_unix_ms=\([0-9]*\).*/\1/p" "$RESULTS")
     [ -n "$kill_ms" ] || return 0
     fo=$(TZ=UTC awk -v victim="$WORK/$name.log.1" -v kill_ms="$kill_ms" \

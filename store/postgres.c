@@ -73,10 +73,17 @@ static int pg_fail(struct store *s, const char *what, const PGresult *res)
     const char *text = res ? PQresultErrorMessage(res) : "";
     if (!*text)
         text = PQerrorMessage(PG(s)->conn);
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    /* Deadlocks (40P01) and serialization failures (40001) between replicas are a
+     * conflict like a moved version: the caller's savepoint is rolled back, and it
+     * reads again and re-applies (bot_apply, store_set_card_ts) instead of losing
+     * what it was writing. */
+    int rc = state && (!strcmp(state, "40P01") || !strcmp(state, "40001")) ? STORE_E_CONFLICT
+                                                                           : STORE_E_IO;
     pg_redact(s, text, msg, sizeof(msg));
-    store_failf(s, STORE_E_IO, "%s: %s", what, *msg ? msg : "the database failed");
+    store_failf(s, rc, "%s: %s", what, *msg ? msg : "the database failed");
     pg_check_lost(s);
-    return STORE_E_IO;
+    return rc;
 }
 
 int pg_query(struct store *s, const char *sql, int n, const char *const *params,
@@ -415,11 +422,17 @@ static int pg_load_request(struct store *s, enum store_lookup by, const char *ke
 }
 
 static int pg_update_card(struct store *s, const char *request_id, const char *card_ts,
-                          const char *data)
+                          const char *data, int64_t version)
 {
-    const char *params[3] = {card_ts, data, request_id};
-    return pg_query(s, "UPDATE requests SET card_ts = $1, data = $2, version = version + 1"
-                       " WHERE id = $3", 3, params, NULL, NULL, "set card");
+    char v[PG_INT_MAX];
+    const char *params[4] = {card_ts, data, request_id, pg_int(v, version)};
+    int rc, changed = 0;
+    if ((rc = pg_query(s, "UPDATE requests SET card_ts = $1, data = $2, version = version + 1"
+                          " WHERE id = $3 AND version = $4", 4, params, NULL, &changed,
+                       "set card")))
+        return rc;
+    return changed ? STORE_OK : store_failf(s, STORE_E_CONFLICT, "set card: request %s moved "
+                                            "meanwhile", request_id);
 }
 
 static int pg_note_message(struct store *s, const char *ts, const char *request_id,

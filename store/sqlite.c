@@ -525,18 +525,22 @@ out:
 }
 
 static int sqlite_update_card(struct store *s, const char *request_id, const char *card_ts,
-                              const char *data)
+                              const char *data, int64_t version)
 {
     sqlite3_stmt *st = NULL;
     int rc;
     if ((rc = sqlite_prepare(s, "UPDATE requests SET card_ts = ?, data = ?,"
-                                " version = version + 1 WHERE id = ?", &st, "set card")))
+                                " version = version + 1 WHERE id = ? AND version = ?", &st,
+                             "set card")))
         goto out;
-    if (bind_text(st, 1, card_ts) || bind_text(st, 2, data) || bind_text(st, 3, request_id)) {
+    if (bind_text(st, 1, card_ts) || bind_text(st, 2, data) || bind_text(st, 3, request_id) ||
+        sqlite3_bind_int64(st, 4, version) != SQLITE_OK) {
         rc = sqlite_fail(s, "set card");
         goto out;
     }
-    rc = sqlite_run(s, st, "set card");
+    if ((rc = sqlite_run(s, st, "set card")) == STORE_OK && sqlite3_changes(SQ(s)->db) == 0)
+        rc = store_failf(s, STORE_E_CONFLICT, "set card: request %s moved meanwhile",
+                         request_id);
 out:
     sqlite_release(s, st);
     return rc;

@@ -249,8 +249,10 @@ int store_commit_transition(struct store *s, const struct request *after,
         goto out;
     rc = s->ops->tx_commit(s);
 out:
-    if (rc != STORE_OK)
+    if (rc != STORE_OK) {
         s->ops->tx_rollback(s);
+        store_forget_decoded(s);        /* it may hold what was just rolled back */
+    }
     free(data);
     return rc;
 }
@@ -341,16 +343,12 @@ int store_find_by_provider_ref(struct store *s, const char *ref, struct request 
     return s->ops->load_request(s, STORE_BY_REF, ref, out);
 }
 
-int store_set_card_ts(struct store *s, const char *request_id, const char *card_ts)
+/* One attempt: the card id written over the version just read. */
+static int set_card_once(struct store *s, const char *request_id, const char *card_ts)
 {
-    /* The document is rewritten too, so that whoever reads data alone (the export,
-     * a person with sqlite3 or psql) sees the card. */
     struct request rq;
     char *data = NULL;
     int rc;
-    if (!s || !request_id || !card_ts)
-        return STORE_E_INVALID;
-    s->err[0] = '\0';
     if ((rc = s->ops->tx_begin(s)) ||
         (rc = s->ops->load_request(s, STORE_BY_ID, request_id, &rq)))
         goto out;
@@ -359,13 +357,32 @@ int store_set_card_ts(struct store *s, const char *request_id, const char *card_
         rc = store_failf(s, STORE_E_IO, "request %s: out of memory encoding it", request_id);
         goto out;
     }
-    if ((rc = s->ops->update_card(s, request_id, card_ts, data)))
+    if ((rc = s->ops->update_card(s, request_id, card_ts, data, rq.version)))
         goto out;
     rc = s->ops->tx_commit(s);
 out:
-    if (rc != STORE_OK)
+    if (rc != STORE_OK) {
         s->ops->tx_rollback(s);
+        store_forget_decoded(s);
+    }
     free(data);
+    return rc;
+}
+
+int store_set_card_ts(struct store *s, const char *request_id, const char *card_ts)
+{
+    /* The document is rewritten too, so that whoever reads data alone (the export,
+     * a person with sqlite3 or psql) sees the card. Another process may move the
+     * request between the read and the write (PostgreSQL's read committed; an
+     * approval landing as the card is posted): then read it again and write over
+     * that, never over it. */
+    int rc = STORE_E_CONFLICT;
+    if (!s || !request_id || !card_ts)
+        return STORE_E_INVALID;
+    for (int round = 0; rc == STORE_E_CONFLICT && round < 16; round++) {
+        s->err[0] = '\0';
+        rc = set_card_once(s, request_id, card_ts);
+    }
     return rc;
 }
 

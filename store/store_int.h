@@ -95,8 +95,11 @@ struct store_ops {
                           int64_t now_ms);
     int (*load_request)(struct store *s, enum store_lookup by, const char *key,
                         struct request *out);
+    /* Only over the version the document was made from (STORE_E_CONFLICT otherwise):
+     * the document carries the request's state, which another process may have moved
+     * between our read and this write. */
     int (*update_card)(struct store *s, const char *request_id, const char *card_ts,
-                       const char *data);
+                       const char *data, int64_t version);
     int (*note_message)(struct store *s, const char *ts, const char *request_id, int64_t now_ms);
     int (*list_requests)(struct store *s, const struct store_list_query *q,
                          int (*cb)(void *ud, const struct request *rq), void *ud);
