@@ -180,7 +180,10 @@ static void tick(lws_sorted_usec_list_t *sul)
      * transfers begin on curl's timer, after this returns. A lazy commit: nothing
      * here is acknowledged to anyone, and all of it is redone harmlessly if a power
      * cut loses it (effects are idempotent); the next envelope commit syncs it. */
-    batched = store_batch_begin_lazy(st) == STORE_OK;
+    /* On PostgreSQL each write of the turn commits alone instead: a turn touches many
+     * requests, and holding all their row locks to its end made replicas' turns and
+     * envelope batches deadlock and wait on each other (docs/performance.md). */
+    batched = !store_prefers_short_transactions(st) && store_batch_begin_lazy(st) == STORE_OK;
     http_curl_pump(rt->http);           /* answers that came in land here */
     ran = loop_run_pending_max(loop, TURN_MAX_TASKS);
     started = bot_run_due_max(rt->bot, TURN_MAX_EFFECTS);

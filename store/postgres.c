@@ -527,6 +527,7 @@ static int pg_set_setting(struct store *s, const char *name, const char *value)
 
 static const struct store_ops pg_ops = {
     .numbered_params = 1,
+    .row_locks = 1,
     .close = pg_close,
     .batch_open = pg_batch_open,
     .batch_close = pg_batch_close,

@@ -168,6 +168,11 @@ int store_batch_begin_lazy(struct store *s)
     return batch_begin(s, 1);
 }
 
+int store_prefers_short_transactions(const struct store *s)
+{
+    return s && s->ops->row_locks;
+}
+
 int store_batch_commit(struct store *s)
 {
     int rc;

@@ -82,6 +82,9 @@ int store_batch_begin(struct store *s);
  * durable commit). For work that is redone harmlessly when lost -- outbox
  * bookkeeping, answers from idempotent calls -- never for what is acknowledged. */
 int store_batch_begin_lazy(struct store *s);
+/* 1 when a batch of unrelated writes is better left unbatched (PostgreSQL: its row
+ * locks would be held across all of them, against other replicas). */
+int store_prefers_short_transactions(const struct store *s);
 int store_batch_commit(struct store *s);
 void store_batch_rollback(struct store *s);
 int store_in_batch(const struct store *s);

@@ -65,6 +65,10 @@ extern const int store_migration_count;
 
 struct store_ops {
     int numbered_params;                /* placeholders are $1, $2... (else ?) */
+    /* Row locks held to the end of a transaction, by processes that run side by side
+     * (PostgreSQL): long transactions over many requests then deadlock each other.
+     * SQLite's one write lock makes batching only cheaper. */
+    int row_locks;
     void (*close)(struct store *s);
     /* The outermost transaction of a batch; lazy: its commit may return before the
      * data is on disk. close commits (commit = 1, rolling back when that fails) or
