@@ -385,11 +385,13 @@ out:
     if (rt->ctx)
         lws_context_destroy(rt->ctx);   /* closes what is left of the sockets */
     signal_ctx = NULL;
-    slack_socket_free(rt->socket);
     http_curl_free(rt->http);           /* fires pending callbacks with an error */
     if (rt->bot)
         loop_run_pending(bot_loop(rt->bot));
     slack_api_free(rt->sc.api);
+    /* Only now: the calls above answer an apps.connections.open still in flight or
+     * waiting for its retry ("shutting down"), whose callback reads the socket. */
+    slack_socket_free(rt->socket);
     if (rt->sc.bot && rt->sc.batch_open)   /* a commit that failed at the very end */
         store_batch_rollback(bot_store(rt->bot));
     slack_chat_free_acks(&rt->sc);
