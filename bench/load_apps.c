@@ -63,6 +63,7 @@ static int spawn(struct load *L, int i)
     if (r->pid == 0) {
         setpgid(0, 0);
         setenv("SLACK_API_URL", url, 1);
+        setenv("CANCELBOT_HTTP_ADDR", "off", 0);  /* replicas would share its port */
         if (L->n_replicas > 1) {    /* whose is which connection and which call */
             setenv("SLACK_APP_TOKEN", app_token, 1);
             setenv("SLACK_BOT_TOKEN", bot_token, 1);

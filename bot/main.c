@@ -290,6 +290,7 @@ static int cmd_slack(const struct cli *cli, const char *app_token, const char *b
 {
     struct policy *pol = malloc(sizeof(*pol));
     struct slack_run_options so;
+    char err[256];
     const char *url = getenv("SLACK_API_URL"), *n = getenv("CANCELBOT_SLACK_CONNECTIONS");
     char *end = NULL;
     long connections = n && *n ? strtol(n, &end, 10) : 1;
@@ -303,6 +304,12 @@ static int cmd_slack(const struct cli *cli, const char *app_token, const char *b
         return 2;
     }
     memset(&so, 0, sizeof(so));
+    /* Checked before anything connects: a bad value must not wait for Slack. */
+    if (health_parse_addr(getenv(HEALTH_ADDR_ENV), &so.health, err, sizeof(err)) != 0) {
+        fprintf(stderr, "cancelbot: %s\n", err);
+        free(pol);
+        return 2;
+    }
     if (database_url(cli, &so.database_url) == 0 && load_policy(cli->config, pol) == 0) {
         so.app_token = app_token;
         so.bot_token = bot_token;

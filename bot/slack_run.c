@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
 #include <libwebsockets.h>
@@ -25,6 +26,7 @@
 #include "bot/slack_files.h"
 #include "bot/slack_socket.h"
 #include "bot/http_curl.h"
+#include "bot/http_health.h"
 #include "bot/log.h"
 #include "bot/runtime.h"
 
@@ -48,6 +50,8 @@ struct slack_runtime {
     struct lws_vhost *vhost;
     struct lws *store_wsi;       /* watches a dup of the store's socket; NULL: none */
     unsigned store_serial;       /* the connection store_wsi watches */
+    struct http_health *health;  /* NULL: CANCELBOT_HTTP_ADDR=off */
+    int64_t last_tick_ms;        /* monotonic: /healthz */
     int fatal;
     int auth_done;
     int auth_ok;
@@ -148,6 +152,25 @@ static const struct lws_protocols store_watch_protocol = {
 
 /* ---- turns ---- */
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void health_snapshot(void *ud, struct health_snapshot *out)
+{
+    struct slack_runtime *rt = ud;
+    struct store *st = bot_store(rt->bot);
+    out->now_ms = monotonic_ms();
+    out->last_tick_ms = rt->last_tick_ms;
+    out->slack_live = rt->socket ? slack_socket_live(rt->socket) : 0;
+    out->store_up = store_is_up(st);
+    out->store_is_sqlite = !store_prefers_short_transactions(st);   /* PostgreSQL: short ones */
+    out->policy_loaded = bot_policy(rt->bot) != NULL;
+}
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
     struct slack_runtime *rt = lws_container_of(sul, struct slack_runtime, tick_sul);
@@ -156,6 +179,7 @@ static void tick(lws_sorted_usec_list_t *sul)
     int64_t wait = store_wake_fd(st) >= 0 ? IDLE_INTERVAL_WOKEN_MS : IDLE_INTERVAL_MS;
     int64_t next, due, now, retry = IDLE_INTERVAL_MS;
     int started, batched, ran;
+    rt->last_tick_ms = monotonic_ms();
     /* First the acks: the envelopes of the last turn are committed in one go, and
      * their acks queued. lws writes them in its next poll; the outbox work waits
      * for that (once: under a steady stream it would otherwise never run). */
@@ -340,6 +364,16 @@ int slack_run(const struct slack_run_options *opt)
     }
     signal_ctx = rt->ctx;
     rt->vhost = lws_get_vhost_by_name(rt->ctx, "default");
+    rt->last_tick_ms = monotonic_ms();
+    if (opt->health.enabled) {
+        if (!(rt->health = http_health_start(rt->ctx, &opt->health, health_snapshot, rt, err,
+                                             sizeof(err)))) {
+            fprintf(stderr, "cancelbot: %s\n", err);
+            goto out;
+        }
+        log_info("http: /healthz and /readyz on %s:%d", opt->health.host,
+                 http_health_port(rt->health));
+    }
     if (http_curl_attach_lws(rt->http, rt->ctx) != 0) {
         fprintf(stderr, "cancelbot: could not put HTTP on the websocket library's loop\n");
         goto out;
@@ -385,6 +419,7 @@ out:
     if (rt->ctx)
         lws_context_destroy(rt->ctx);   /* closes what is left of the sockets */
     signal_ctx = NULL;
+    http_health_free(rt->health);
     http_curl_free(rt->http);           /* fires pending callbacks with an error */
     if (rt->bot)
         loop_run_pending(bot_loop(rt->bot));

@@ -3,6 +3,7 @@
 #define CANCELBOT_BOT_SLACK_RUN_H
 
 #include "approvals/policy.h"
+#include "bot/http_health.h"
 
 struct slack_run_options {
     const char *app_token;       /* xapp-... */
@@ -13,6 +14,7 @@ struct slack_run_options {
     const char *database_url;    /* PostgreSQL (DATABASE_URL); NULL: SQLite */
     const char *sim_seed_path;
     const struct policy *policy;
+    struct health_addr health;   /* CANCELBOT_HTTP_ADDR: /healthz and /readyz */
 };
 
 /* Runs until SIGINT/SIGTERM, or until Slack refuses the tokens. Exit status. */

@@ -10,6 +10,8 @@ FAILURES=0
 PASSES=0
 trap 'rm -rf "$WORK"' EXIT
 export CANCELBOT_LOG_LEVEL=${CANCELBOT_LOG_LEVEL:-warn}
+# Tests run side by side: none listens on the default health port unless it asks.
+export CANCELBOT_HTTP_ADDR=${CANCELBOT_HTTP_ADDR:-off}
 unset SLACK_APP_TOKEN SLACK_BOT_TOKEN CANCELBOT_CONFIG CANCELBOT_DB
 cd "$WORK"
 

@@ -1,0 +1,40 @@
+# /readyz on PostgreSQL: ready while the database answers; when the server stops under
+# the running bot (tests/pg_cluster.sh pause), not ready and saying it is the database,
+# while /healthz stays 200 (the loop still turns, reconnecting); ready again once the
+# server is back. Skipped (77) without CANCELBOT_TEST_DATABASE_URL.
+. "$(dirname "$0")/lib_e2e.sh"
+. "$(dirname "$0")/lib_e2e_slack.sh"
+. "$(dirname "$0")/lib_e2e_pg.sh"
+. "$(dirname "$0")/lib_e2e_http.sh"
+
+if [ -z "${CANCELBOT_TEST_DATABASE_URL:-}" ]; then
+    echo "SKIPPED: CANCELBOT_TEST_DATABASE_URL is not set (bash deploy/setup.sh test sets it)"
+    exit 77
+fi
+CLUSTER="$CANCELBOT_SRC/tests/pg_cluster.sh"
+cluster() { (cd / && bash "$CLUSTER" "$@"); }   # its owner may not enter $WORK
+PGDIR=$(mktemp -d /tmp/cancelbot-pg.XXXXXX)
+trap 'kill -KILL "${BPID:-}" "${FPID:-}" 2>/dev/null; cluster stop "$PGDIR"; rm -rf "$WORK"' EXIT
+BASE=$(cluster start "$PGDIR") || { echo "FAIL: no cluster"; exit 1; }
+
+cat >"$WORK/script" <<IN
+wait api auth.test
+wait connect
+wait 40 api test.step done
+quit
+IN
+start_fake "$WORK/script"
+start_bot "$BASE" CANCELBOT_HTTP_ADDR=127.0.0.1:0
+bot_http_port "$BOT_ERR"
+poll_get /readyz "200 OK" "ready on PostgreSQL"
+cluster pause "$PGDIR" || { echo "FAIL: pg_ctl stop"; FAILURES=$((FAILURES + 1)); }
+poll_get /readyz "not ready: database unreachable (reconnecting)" "the server is stopped"
+expect_get GET /readyz "503 Service Unavailable"
+expect_get GET /healthz "200 OK" "the loop turns while the database is gone"
+cluster resume "$PGDIR" || { echo "FAIL: pg_ctl start"; FAILURES=$((FAILURES + 1)); }
+poll_get /readyz "200 OK" "ready again once the server is back"
+test_step done
+finish_fake_and_bot
+expect_rc 0 "$FAKE_RC" "the fake's script"
+expect_rc 0 "$BOT_RC" "the bot stops cleanly on SIGTERM"
+finish
