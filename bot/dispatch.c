@@ -356,8 +356,7 @@ static void answer_export(struct bot *b, const struct cmd *c, const char *user,
     char *csv = NULL, refusal[3000];
     size_t len = 0;
     int64_t since = c->since[0] ? format_parse_date(c->since) : 0;
-    int in_group = b->in_approver_group && b->policy.approver_group[0] &&
-                   b->in_approver_group(b->group_ud, user);
+    int in_group = bot_in_approver_group(b, user);
     FILE *f;
     if (!policy_may_export(&b->policy, user, in_group)) {
         export_refusal(b, refusal, sizeof(refusal));

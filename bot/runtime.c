@@ -333,12 +333,15 @@ void bot_close(struct bot *b)
     free(b);
 }
 
-int bot_may_approve(struct bot *b, const char *user)
+int bot_in_approver_group(struct bot *b, const char *user)
 {
-    if (policy_is_approver(&b->policy, user))
-        return 1;
     return b->in_approver_group && b->policy.approver_group[0] &&
            b->in_approver_group(b->group_ud, user);
+}
+
+int bot_may_approve(struct bot *b, const char *user)
+{
+    return policy_is_approver(&b->policy, user) || bot_in_approver_group(b, user);
 }
 
 void bot_hold_effects(struct bot *b, int hold)
@@ -503,8 +506,7 @@ void bot_apply_user_event(struct bot *b, const char *id, enum request_event_kind
         event_init(ev, kind, user, via, text);
         if (kind == EV_CASE_STATUS)
             request_copy_str(ev->status_raw, sizeof(ev->status_raw), text);
-        if (b->in_approver_group && b->policy.approver_group[0])
-            ev->actor_in_approver_group = b->in_approver_group(b->group_ud, user);
+        ev->actor_in_approver_group = bot_in_approver_group(b, user);
         bot_apply(b, rq, ev, dedup_key, channel);
     }
     free(rq);
@@ -548,8 +550,7 @@ static void ask_reject_reason(struct bot *b, const char *request_id, const char 
     if (bot_load_for_user(b, request_id, user, channel, rq) != 0)
         goto out;
     event_init(ev, EV_REJECT, user, "reaction", "(the reason is asked for)");
-    if (b->in_approver_group && b->policy.approver_group[0])
-        ev->actor_in_approver_group = b->in_approver_group(b->group_ud, user);
+    ev->actor_in_approver_group = bot_in_approver_group(b, user);
     if (request_transition(rq, ev, &b->policy, bot_now_ms(b), out, fx, &why) == REQUEST_REFUSED) {
         bot_tell(b, channel, user, why.text);
         goto out;

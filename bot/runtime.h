@@ -70,6 +70,8 @@ void bot_jump_repeats(const struct bot *b,
  * the adapter answers from its cache. Without one, only listed approvers approve. */
 /* A named approver or a member of the approvers' user group (as last read). */
 int bot_may_approve(struct bot *b, const char *user);
+/* A member of the approvers' user group (as last read; 0 without a group). */
+int bot_in_approver_group(struct bot *b, const char *user);
 void bot_set_group_check(struct bot *b, int (*in_approver_group)(void *ud, const char *user),
                          void *ud);
 
