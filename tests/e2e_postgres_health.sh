@@ -7,15 +7,7 @@
 . "$(dirname "$0")/lib_e2e_pg.sh"
 . "$(dirname "$0")/lib_e2e_http.sh"
 
-if [ -z "${CANCELBOT_TEST_DATABASE_URL:-}" ]; then
-    echo "SKIPPED: CANCELBOT_TEST_DATABASE_URL is not set (bash deploy/setup.sh test sets it)"
-    exit 77
-fi
-CLUSTER="$CANCELBOT_SRC/tests/pg_cluster.sh"
-cluster() { (cd / && bash "$CLUSTER" "$@"); }   # its owner may not enter $WORK
-PGDIR=$(mktemp -d /tmp/cancelbot-pg.XXXXXX)
-trap 'kill -KILL "${BPID:-}" "${FPID:-}" 2>/dev/null; cluster stop "$PGDIR"; rm -rf "$WORK"' EXIT
-BASE=$(cluster start "$PGDIR") || { echo "FAIL: no cluster"; exit 1; }
+use_private_pg_cluster
 
 cat >"$WORK/script" <<IN
 wait api auth.test

@@ -10,11 +10,8 @@
 . "$(dirname "$0")/lib_e2e_slack.sh"
 . "$(dirname "$0")/lib_e2e_pg.sh"
 
-BASE=${CANCELBOT_TEST_DATABASE_URL:-}
-if [ -z "$BASE" ]; then
-    echo "SKIPPED: CANCELBOT_TEST_DATABASE_URL is not set (bash deploy/setup.sh test sets it)"
-    exit 77
-fi
+skip_without_pg
+BASE=$CANCELBOT_TEST_DATABASE_URL
 SCHEMA="cbwake_$$"
 URL=$(pg_schema_url "$BASE" "$SCHEMA")
 psql -qX "$BASE" -c "CREATE SCHEMA $SCHEMA" >/dev/null || { echo "FAIL: cannot create schema"; exit 1; }

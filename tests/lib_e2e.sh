@@ -26,21 +26,29 @@ install_id() {
     sqlite3 -batch -noheader "$DB" "SELECT value FROM settings WHERE name = 'installation_id'"
 }
 
-# use_pg_schema PREFIX: a schema of its own in CANCELBOT_TEST_DATABASE_URL's database
-# for this test, dropped at exit; URL reaches it (search_path), BASE the database.
-# Without the variable the test is skipped (77), saying why.
-use_pg_schema() {
-    BASE=${CANCELBOT_TEST_DATABASE_URL:-}
-    if [ -z "$BASE" ]; then
+# Every PostgreSQL test is skipped (77), saying why, without the test database.
+skip_without_pg() {
+    if [ -z "${CANCELBOT_TEST_DATABASE_URL:-}" ]; then
         echo "SKIPPED: CANCELBOT_TEST_DATABASE_URL is not set (bash deploy/setup.sh test sets it)"
         exit 77
     fi
+}
+
+pg_schema_url() {    # pg_schema_url BASE SCHEMA: BASE with SCHEMA as its search_path
+    case "$1" in
+        *\?*) echo "$1&options=-csearch_path%3D$2" ;;
+        *) echo "$1?options=-csearch_path%3D$2" ;;
+    esac
+}
+
+# use_pg_schema PREFIX: a schema of its own in CANCELBOT_TEST_DATABASE_URL's database
+# for this test, dropped at exit; URL reaches it (search_path), BASE the database.
+use_pg_schema() {
+    skip_without_pg
+    BASE=$CANCELBOT_TEST_DATABASE_URL
     command -v psql >/dev/null || { echo "FAIL: psql is not installed"; exit 1; }
     SCHEMA="$1_$$"
-    case "$BASE" in
-        *\?*) URL="$BASE&options=-csearch_path%3D$SCHEMA" ;;
-        *) URL="$BASE?options=-csearch_path%3D$SCHEMA" ;;
-    esac
+    URL=$(pg_schema_url "$BASE" "$SCHEMA")
     psql -qX "$BASE" -c "CREATE SCHEMA $SCHEMA" >/dev/null || { echo "FAIL: cannot create schema"; exit 1; }
     trap 'psql -qX "$BASE" -c "SET client_min_messages = warning; DROP SCHEMA $SCHEMA CASCADE" >/dev/null; rm -rf "$WORK"' EXIT
 }

@@ -4,12 +4,18 @@
 # the test's own steps, which it posts to the fake as calls of an unknown API method
 # (logged, so `wait api test.step NAME` sees them). Sourced after lib_e2e_slack.sh.
 
-# The test's own schema in CANCELBOT_TEST_DATABASE_URL's database (or another base).
-pg_schema_url() {    # pg_schema_url BASE SCHEMA
-    case "$1" in
-        *\?*) echo "$1&options=-csearch_path%3D$2" ;;
-        *) echo "$1?options=-csearch_path%3D$2" ;;
-    esac
+cluster() {          # cluster start|stop|pause|resume DIR (tests/pg_cluster.sh)
+    (cd / && bash "$CANCELBOT_SRC/tests/pg_cluster.sh" "$@")   # its owner may not enter $WORK
+}
+
+# use_private_pg_cluster: a throwaway cluster of the test's own (it stops and starts
+# the server), BASE its URL, PGDIR its directory; at exit the bot and the fake are
+# killed and the cluster removed.
+use_private_pg_cluster() {
+    skip_without_pg
+    PGDIR=$(mktemp -d /tmp/cancelbot-pg.XXXXXX)
+    trap 'kill -KILL "${BPID:-}" "${FPID:-}" 2>/dev/null; cluster stop "$PGDIR"; rm -rf "$WORK"' EXIT
+    BASE=$(cluster start "$PGDIR") || { echo "FAIL: no cluster"; exit 1; }
 }
 
 start_fake() {       # start_fake SCRIPT: FPID, PORT
