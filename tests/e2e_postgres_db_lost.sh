@@ -27,7 +27,7 @@ wait api chat.postEphemeral Confirm
 quit
 IN
 
-start_fake "$WORK/script"
+start_fake "$WORK/script" 60
 start_bot "$URL"
 wait_for_line "$LOG" '"kind":"connect"' 1 20 || echo "FAIL: the bot did not connect"
 sleep 0.3

@@ -15,7 +15,7 @@ wait connect
 wait 40 api test.step done
 quit
 IN
-start_fake "$WORK/script"
+start_fake "$WORK/script" 60
 start_bot "$BASE" CANCELBOT_HTTP_ADDR=127.0.0.1:0
 bot_http_port "$BOT_ERR"
 poll_get /readyz "200 OK" "ready on PostgreSQL"

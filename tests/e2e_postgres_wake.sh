@@ -30,7 +30,7 @@ cmd='aws agmt-1a2b3c4d5e6f7g8h9i0j reason=replacing note=\"Replacing with privat
     echo "quit"
 } >"$WORK/script"
 
-start_fake "$WORK/script"
+start_fake "$WORK/script" 60
 start_bot "$URL"
 wait_for_line "$LOG" '"action_id":"confirm"' 3 30 ||
     { echo "FAIL: the three drafts were not offered"; FAILURES=$((FAILURES + 1)); }

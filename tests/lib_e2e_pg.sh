@@ -2,7 +2,8 @@
 # the test itself acts while the bot runs (another process's commit, a server stop):
 # the fake and the bot are started and stopped separately, and the script waits for
 # the test's own steps, which it posts to the fake as calls of an unknown API method
-# (logged, so `wait api test.step NAME` sees them). Sourced after lib_e2e_slack.sh.
+# (logged, so `wait api test.step NAME` sees them): start_fake SCRIPT 60, start_bot,
+# finish_fake_and_bot (lib_e2e_slack.sh). Sourced after lib_e2e_slack.sh.
 
 cluster() {          # cluster start|stop|pause|resume DIR (tests/pg_cluster.sh)
     (cd / && bash "$CANCELBOT_SRC/tests/pg_cluster.sh" "$@")   # its owner may not enter $WORK
@@ -18,48 +19,19 @@ use_private_pg_cluster() {
     BASE=$(cluster start "$PGDIR") || { echo "FAIL: no cluster"; exit 1; }
 }
 
-start_fake() {       # start_fake SCRIPT: FPID, PORT
-    rm -f "$WORK/port" "$LOG"
-    mkdir -p "$FILES"
-    "$FAKE" --script "$1" --log "$LOG" --port-file "$WORK/port" --timeout 60 \
-        --files-dir "$FILES" >"$WORK/fake.out" 2>"$WORK/fake.err" &
-    FPID=$!
-    for _ in $(seq 100); do
-        [ -s "$WORK/port" ] && break
-        kill -0 "$FPID" 2>/dev/null || break
-        sleep 0.05
-    done
-    PORT=$(cat "$WORK/port" 2>/dev/null)
-}
-
 start_bot() {        # start_bot DATABASE_URL [env...]: BPID
     local url=$1
     shift
     env SLACK_APP_TOKEN=xapp-1-test SLACK_BOT_TOKEN=xoxb-test \
-        SLACK_API_URL="http://127.0.0.1:${PORT:-1}/api/" CANCELBOT_LOG_LEVEL=info "$@" \
+        SLACK_API_URL="http://127.0.0.1:${SLACK_PORT:-1}/api/" CANCELBOT_LOG_LEVEL=info "$@" \
         "$CANCELBOT" run --database-url "$url" >"$BOT_OUT" 2>"$BOT_ERR" &
     BPID=$!
-}
-
-# Waits for the fake's script to end, then stops the bot (SIGTERM, bounded).
-finish_fake_and_bot() {
-    wait "$FPID"
-    FAKE_RC=$?
-    kill -TERM "$BPID" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$BPID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$BPID" 2>/dev/null
-    wait "$BPID"
-    BOT_RC=$?
-    if [ "$FAKE_RC" -ne 0 ]; then
-        echo "--- fake_slack stderr ---"; cat "$WORK/fake.err"
-        echo "--- bot stderr ---"; tail -40 "$BOT_ERR"
-    fi
 }
 
 test_step() {        # test_step NAME: the script's `wait api test.step NAME` goes on
     # bash's /dev/tcp, not curl: the tests need no HTTP client installed.
     local body="{\"step\":\"$1\"}"
-    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return 1
+    exec 3<>"/dev/tcp/127.0.0.1/$SLACK_PORT" || return 1
     printf 'POST /api/test.step HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer xoxb-test\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
         "${#body}" "$body" >&3
     timeout 5 cat <&3 >/dev/null

@@ -22,41 +22,50 @@ reaction() {     # reaction ENVELOPE_ID EVENT_ID USER EMOJI ITEM_TS [removed]
     printf '{"envelope_id":"%s","type":"events_api","accepts_response_payload":false,"retry_attempt":0,"retry_reason":"","payload":{"token":"x","team_id":"T0TEAM","api_app_id":"A0APP","type":"event_callback","event_id":"%s","event_time":1700000000,"event":{"type":"reaction_%s","user":"%s","reaction":"%s","item_user":"U0BOT","item":{"type":"message","channel":"C0CANCELS","ts":"%s"},"event_ts":"1700000200.000100"}}}' "$1" "$2" "${6:-added}" "$3" "$4" "$5"
 }
 
-# run_slack SCRIPT_FILE [bot env...]: starts the fake on the script and the bot
-# against it; returns when the fake has finished the script (or failed it) and the
-# bot has been stopped with SIGTERM. FAKE_RC and BOT_RC hold their exit statuses.
-run_slack() {
-    local script=$1 port="" fpid bpid
-    shift
+start_fake() {       # start_fake SCRIPT [TIMEOUT_S (40)]: FPID, SLACK_PORT
     rm -f "$WORK/port" "$LOG"
     rm -rf "$FILES"
     mkdir -p "$FILES"
-    "$FAKE" --script "$script" --log "$LOG" --port-file "$WORK/port" --timeout 40 \
-        --files-dir "$FILES" \
-        >"$WORK/fake.out" 2>"$WORK/fake.err" &
-    fpid=$!
+    "$FAKE" --script "$1" --log "$LOG" --port-file "$WORK/port" --timeout "${2:-40}" \
+        --files-dir "$FILES" >"$WORK/fake.out" 2>"$WORK/fake.err" &
+    FPID=$!
     for _ in $(seq 100); do
         [ -s "$WORK/port" ] && break
-        kill -0 "$fpid" 2>/dev/null || break
+        kill -0 "$FPID" 2>/dev/null || break
         sleep 0.05
     done
-    port=$(cat "$WORK/port" 2>/dev/null)
-    env SLACK_APP_TOKEN=xapp-1-test SLACK_BOT_TOKEN=xoxb-test \
-        SLACK_API_URL="http://127.0.0.1:${port:-1}/api/" CANCELBOT_LOG_LEVEL=info "$@" \
-        "$CANCELBOT" run --db "$DB" >"$BOT_OUT" 2>"$BOT_ERR" &
-    bpid=$!
-    wait "$fpid"
+    SLACK_PORT=$(cat "$WORK/port" 2>/dev/null)
+}
+
+# finish_fake_and_bot [SETTLE_S]: waits for the fake's script to end, lets the last
+# answers land for SETTLE_S, then stops the bot (SIGTERM, bounded). FAKE_RC, BOT_RC.
+finish_fake_and_bot() {
+    wait "$FPID"
     FAKE_RC=$?
-    sleep 0.3                       # let the last answers land before stopping
-    kill -TERM "$bpid" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$bpid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$bpid" 2>/dev/null
-    wait "$bpid"
+    [ -z "${1:-}" ] || sleep "$1"
+    kill -TERM "$BPID" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$BPID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$BPID" 2>/dev/null
+    wait "$BPID"
     BOT_RC=$?
     if [ "$FAKE_RC" -ne 0 ]; then
         echo "--- fake_slack stderr ---"; cat "$WORK/fake.err"
         echo "--- bot stderr ---"; tail -40 "$BOT_ERR"
     fi
+}
+
+# run_slack SCRIPT_FILE [bot env...]: starts the fake on the script and the bot
+# against it; returns when the fake has finished the script (or failed it) and the
+# bot has been stopped with SIGTERM. FAKE_RC and BOT_RC hold their exit statuses.
+run_slack() {
+    local script=$1
+    shift
+    start_fake "$script"
+    env SLACK_APP_TOKEN=xapp-1-test SLACK_BOT_TOKEN=xoxb-test \
+        SLACK_API_URL="http://127.0.0.1:${SLACK_PORT:-1}/api/" CANCELBOT_LOG_LEVEL=info "$@" \
+        "$CANCELBOT" run --db "$DB" >"$BOT_OUT" 2>"$BOT_ERR" &
+    BPID=$!
+    finish_fake_and_bot 0.3
     cp "$WORK/fake.out" "$OUT"      # the summary, for expect
 }
 
