@@ -491,6 +491,11 @@ int shell_run(const struct shell_options *opt)
                     LINE_MAX_LEN - 2);
             continue;
         }
+        if (rc == SHELL_INPUT_NUL_BYTE) {
+            fprintf(sh.out, "That line holds a NUL byte, which no command accepts; nothing "
+                    "was done.\n");
+            continue;
+        }
         if (!interactive && line[0] && line[0] != '#')
             fprintf(sh.out, "%s> %s\n", sh.user, line);
         if (strcmp(line, "quit") == 0 || strcmp(line, "exit") == 0)

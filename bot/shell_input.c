@@ -16,6 +16,8 @@ struct shell_input {
     EditLine *el;               /* NULL: not a terminal, or libedit could not start */
     History *hist;
     const char *prompt;         /* for prompt_of, during one read */
+    char *raw;                  /* getline's buffer for plain lines, owned */
+    size_t raw_size;
 };
 
 static char *prompt_of(EditLine *el)
@@ -62,6 +64,7 @@ void shell_input_free(struct shell_input *si)
         el_end(si->el);
     if (si->hist)
         history_end(si->hist);
+    free(si->raw);
     free(si);
 }
 
@@ -92,23 +95,30 @@ static enum shell_input_rc read_edited(struct shell_input *si, const char *promp
     return SHELL_INPUT_LINE;
 }
 
+/* A line is framed by its newline alone, whatever bytes it holds: getline gives its
+ * true length, so a NUL inside it (which fgets would have taken for the end, leaving
+ * the rest to be read as a line of its own) refuses the whole line. */
 static enum shell_input_rc read_plain(struct shell_input *si, const char *prompt, char *buf,
                                       size_t size)
 {
+    ssize_t got;
     size_t n;
     if (prompt && shell_input_interactive(si)) {
         fputs(prompt, si->out);
         fflush(si->out);
     }
-    if (!fgets(buf, (int)size, si->in))
+    got = getline(&si->raw, &si->raw_size, si->in);
+    if (got < 0)
         return SHELL_INPUT_END;
-    n = strlen(buf);
-    if (n == size - 1 && buf[n - 1] != '\n') {
-        int c;
-        while ((c = fgetc(si->in)) != EOF && c != '\n')
-            ;
+    n = (size_t)got;
+    while (n > 0 && (si->raw[n - 1] == '\n' || si->raw[n - 1] == '\r'))
+        n--;
+    if (memchr(si->raw, '\0', n))
+        return SHELL_INPUT_NUL_BYTE;
+    if (n >= size)
         return SHELL_INPUT_TOO_LONG;
-    }
+    memcpy(buf, si->raw, n);
+    buf[n] = '\0';
     buf[strcspn(buf, "\r\n")] = '\0';
     return SHELL_INPUT_LINE;
 }

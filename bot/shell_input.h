@@ -18,7 +18,8 @@ int shell_input_interactive(const struct shell_input *si);
 enum shell_input_rc {
     SHELL_INPUT_LINE = 0,       /* buf holds a line, without its newline */
     SHELL_INPUT_END = 1,        /* end of input (Ctrl-D, end of the script) */
-    SHELL_INPUT_TOO_LONG = 2    /* the line did not fit in buf; it was dropped whole */
+    SHELL_INPUT_TOO_LONG = 2,   /* the line did not fit in buf; it was dropped whole */
+    SHELL_INPUT_NUL_BYTE = 3    /* the line held a NUL byte; it was dropped whole */
 };
 
 /* Reads one line into buf; prompt is shown only on a terminal. */

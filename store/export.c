@@ -7,7 +7,7 @@
  *
  * CSV follows RFC 4180 (CRLF line ends; a field holding a comma, semicolon, quote, CR
  * or LF is quoted, quotes doubled). A text cell starting with = + - @ (or tab / CR)
- * gets a leading ', and so does each part after a ';', because notes are typed by
+ * gets a leading ', and so does each part after a ',', ';', tab or line end, because notes are typed by
  * requesters and opened by finance in a spreadsheet, which would run them as
  * formulas (CSV injection). Numeric cells we format ourselves are left alone. Times
  * are ISO-8601 UTC, to the second. A request naming several entitlements has one row
@@ -110,8 +110,10 @@ static int formula_start(const char *s)
     return *s && strchr("=+-@\t\r", *s) != NULL;
 }
 
-/* A cell holding ';' is quoted too, and each of its ';'-parts is defused: a
- * spreadsheet in a locale whose list separator is ';' splits there. */
+/* A cell holding ';' is quoted too, and each part after a ',', ';', tab or line end
+ * is defused: a spreadsheet in a locale whose list separator is ';' splits there,
+ * and an importer that ignores quotes splits a quoted cell at its ',', tab or line
+ * end, so any of those parts can become a cell of its own. */
 static void csv_text(struct csv_row *r, const char *s)
 {
     int quote = strpbrk(s, ",;\"\r\n") != NULL, defuse = formula_start(s);
@@ -127,7 +129,7 @@ static void csv_text(struct csv_row *r, const char *s)
         if (*s == '"')
             putc('"', r->out);
         putc(*s, r->out);
-        if (*s == ';')
+        if (strchr(",;\t\r\n", *s))
             defuse = formula_start(s + 1);
     }
     if (quote)

@@ -54,4 +54,19 @@ expect "OK"
 CANCELBOT_CONFIG="$WORK/bad.json" "$CANCELBOT" shell --db "$DB" >"$OUT" 2>&1 </dev/null
 expect_rc 1 $? "shell refuses to start on a bad policy"
 expect "$.approvals_required"
+# A line is what ends at its newline, whatever it holds: a NUL byte inside an 8 KiB
+# line (where a reader that stops at the NUL would take the rest, past the buffer's
+# end, for a second line) refuses the whole line, and so does a short one.
+{
+    echo '/cancel aws agmt-1a2b3c4d5e6f7g8h9i0j reason=replacing-agreement note="Replacing with private offer offer-9x8y"'
+    printf 'show CR-1\0'; printf '%8200s' ''; printf 'as U0FIN1\n'
+    printf 'as U0FIN2\0 trailing\n'
+    echo 'help'
+} >"$WORK/nul.txt"
+shell <"$WORK/nul.txt"
+expect_rc 0 "$SHELL_RC" "shell with NUL lines"
+expect_count 2 "That line holds a NUL byte, which no command accepts; nothing was done."
+expect "U0ALICE> help" "still U0ALICE after the refused lines"
+expect_not "U0FIN1>"
+expect_not "U0FIN2>"
 finish

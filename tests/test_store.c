@@ -3,6 +3,7 @@
  * PostgreSQL; tests/store_backend.h). Each test opens its own fresh record; a second,
  * raw connection plays the operator (or the fault): it counts rows, corrupts a row,
  * drops a table, or stamps a newer schema. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1094,6 +1095,53 @@ static void test_export_csv_quotes_and_defuses_formulas(void)
     fixture_close(&f);
 }
 
+/* Reads the raw text as an importer that ignores quotes would: split at every ',',
+ * ';', tab and line end. No piece may start (past spaces and a quote) with a formula
+ * character, except a number we wrote ourselves ("-5.00"). */
+static int csv_has_formula_piece(const char *text, char *bad, size_t bad_size)
+{
+    const char *p = text;
+    while (*p) {
+        size_t n = strcspn(p, ",;\t\r\n");
+        const char *q = p;
+        while (q < p + n && (*q == ' ' || *q == '"'))
+            q++;
+        if (q < p + n && strchr("=+-@", *q) &&
+            !(*q == '-' && q + 1 < p + n && isdigit((unsigned char)q[1]))) {
+            snprintf(bad, bad_size, "%.*s", (int)n, p);
+            return 1;
+        }
+        p += n;
+        if (*p)
+            p++;
+    }
+    return 0;
+}
+
+static void test_export_csv_has_no_formula_under_any_split(void)
+{
+    struct fixture f;
+    struct request rq;
+    char *text, bad[256] = "";
+    int rc = -99;
+    if (fixture_open(&f))
+        return;
+    export_fixture(f.s);
+    small_request(&rq, "CR-5", REQUEST_DRAFT, "U0BOB", T0 + DAY);
+    request_copy_str(rq.note, sizeof(rq.note),
+                     "x,=HYPERLINK(\"http://e\",\"c\");=1+1\n@SUM(A1)\t-x\r+2, ;  =3");
+    request_copy_str(rq.next_step, sizeof(rq.next_step), "a, -cmd|' /C calc'!A0");
+    CHECK(commit_ev(f.s, &rq, REQUEST_DRAFT, EV_CREATE, "U0BOB", "b,=2;@3", NULL, NULL,
+                    T0 + DAY) == STORE_OK);
+    text = export_text(f.s, STORE_EXPORT_CSV, 0, &rc);
+    CHECK(rc == STORE_OK && text);
+    if (text && csv_has_formula_piece(text, bad, sizeof(bad)))
+        fprintf(stderr, "formula piece in the export: %s\n", bad);
+    CHECK(text && !csv_has_formula_piece(text, bad, sizeof(bad)));
+    free(text);
+    fixture_close(&f);
+}
+
 /* CR-3 names three entitlements of one customer: three rows, each with that
  * entitlement's id, status, reference and outcome, the request's cells repeated. */
 static void test_export_csv_has_a_row_per_entitlement(void)
@@ -1357,6 +1405,7 @@ int main(void)
     RUN(test_bad_arguments_are_refused);
     RUN(test_quiet_commit_writes_no_event_row);
     RUN(test_export_csv_quotes_and_defuses_formulas);
+    RUN(test_export_csv_has_no_formula_under_any_split);
     RUN(test_export_csv_has_a_row_per_entitlement);
     RUN(test_export_puts_known_names_next_to_ids);
     RUN(test_export_json_has_every_field_and_history);
