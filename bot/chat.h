@@ -25,14 +25,24 @@ typedef void (*chat_name_cb)(void *ud, const char *name, const char *error);
 
 struct chat;
 
+/* key: the outbox effect's name for the message ("" for none), posted with it where
+ * the chat can keep it (Slack: message metadata) so that find_posted can tell later
+ * whether a run that died before its done mark got the message out. */
 struct chat_ops {
     const char *name;        /* "shell", "slack" */
     int (*post_card)(struct chat *, const char *channel, const struct card *,
-                     chat_cb, void *ud);
+                     const char *key, chat_cb, void *ud);
     int (*update_card)(struct chat *, const char *channel, const char *ts,
                        const struct card *, chat_cb, void *ud);
     int (*reply)(struct chat *, const char *channel, const char *thread_ts,
-                 const char *request_id, const char *text, chat_cb, void *ud);
+                 const char *request_id, const char *text, const char *key, chat_cb,
+                 void *ud);
+    /* Optional (NULL: a run that may have posted posts again). Looks for the message
+     * posted with key: in thread_ts's thread, or (thread_ts NULL) among the channel's
+     * recent messages. cb: CHAT_OK with its ts when found, CHAT_OK with NULL when it
+     * is not there, CHAT_E_RETRY / CHAT_E_FAILED when the chat cannot tell. */
+    int (*find_posted)(struct chat *, const char *channel, const char *thread_ts,
+                       const char *key, chat_cb, void *ud);
     /* card may be NULL; with CARD_BUTTONS_CONFIRM_DISCARD it carries the buttons. */
     int (*ephemeral)(struct chat *, const char *channel, const char *user, const char *text,
                      const struct card *card, chat_cb, void *ud);

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "bot/runtime_int.h"
+#include "bot/outbox_int.h"
 #include "providers/backoff.h"
 #include "bot/log.h"
 #include "approvals/card.h"
@@ -20,15 +20,16 @@
 #define CLAIM_BATCH 32
 #define RETRY_BASE_MS 1000
 #define RETRY_CAP_MS (15 * 60 * 1000)
-#define CHAT_MAX_ATTEMPTS 8
 
-struct effect_run {
-    struct bot *bot;
-    int64_t effect_id;              /* 0: an ad-hoc poll with no outbox row */
+/* A done mark the store refused, kept until it sticks (a full disk). Its lease stays
+ * ours meanwhile, so no other process runs the effect again either. */
+struct outbox_unrecorded {
+    int64_t effect_id;
     char request_id[REQUEST_ID_MAX];
     enum effect_kind kind;
-    int attempts;
-    int item;                       /* 1-based request item, 0: the whole request */
+    char ts[MSG_TS_MAX];            /* a message id not stored yet, or "" */
+    char result[64];
+    struct outbox_unrecorded *next;
 };
 
 static int64_t retry_delay(struct bot *b, int attempts)
@@ -36,54 +37,108 @@ static int64_t retry_delay(struct bot *b, int attempts)
     return backoff_jittered_ms(&b->rng, attempts, RETRY_BASE_MS, RETRY_CAP_MS);
 }
 
-static void run_finish(struct effect_run *run, const char *result)
+static void run_free(struct effect_run *run)
 {
-    if (run->effect_id && store_effect_done(run->bot->store, run->effect_id, result) != STORE_OK)
-        log_error("%s: effect %lld could not be marked done: %s", run->request_id,
-                  (long long)run->effect_id, store_last_error(run->bot->store));
-    else if (run->effect_id)
-        log_debug("%s: effect %lld %s done", run->request_id, (long long)run->effect_id,
-                  effect_kind_name(run->kind));
+    free(run->text);
     free(run);
 }
 
-static void run_retry(struct effect_run *run, const char *error)
+/* What the store must keep of a delivered message: the card's id (updates and
+ * reactions find the card by it), a reply's (a reaction on it counts as on the card). */
+static int record_message(struct bot *b, enum effect_kind kind, const char *request_id,
+                          const char *ts)
+{
+    if (!ts || !ts[0])
+        return STORE_OK;
+    if (kind == EFFECT_POST_CARD)
+        return store_set_card_ts(b->store, request_id, ts);
+    if (kind == EFFECT_REPLY)
+        return store_note_message(b->store, ts, request_id, bot_now_ms(b));
+    return STORE_OK;
+}
+
+static int record_done(struct bot *b, const struct outbox_unrecorded *u)
+{
+    int rc = record_message(b, u->kind, u->request_id, u->ts);
+    if (rc == STORE_OK && u->effect_id)
+        rc = store_effect_done(b->store, u->effect_id, u->result);
+    return rc;
+}
+
+void outbox_run_finish(struct effect_run *run, const char *result, const char *ts)
+{
+    struct bot *b = run->bot;
+    struct outbox_unrecorded u = {.effect_id = run->effect_id, .kind = run->kind};
+    request_copy_str(u.request_id, sizeof(u.request_id), run->request_id);
+    request_copy_str(u.ts, sizeof(u.ts), ts ? ts : "");
+    request_copy_str(u.result, sizeof(u.result), result ? result : "");
+    if (record_done(b, &u) == STORE_OK) {
+        if (run->effect_id)
+            log_debug("%s: effect %lld %s done", run->request_id, (long long)run->effect_id,
+                      effect_kind_name(run->kind));
+    } else {
+        struct outbox_unrecorded *keep = malloc(sizeof(*keep));
+        if (!keep)
+            abort();
+        log_error("%s: effect %lld (%s) worked but could not be recorded: %s; retrying "
+                  "the record, not the effect", run->request_id, (long long)run->effect_id,
+                  effect_kind_name(run->kind), store_last_error(b->store));
+        *keep = u;
+        keep->next = b->unrecorded;
+        b->unrecorded = keep;
+    }
+    run_free(run);
+}
+
+void outbox_record_unrecorded(struct bot *b)
+{
+    struct outbox_unrecorded **p = &b->unrecorded;
+    while (*p) {
+        struct outbox_unrecorded *u = *p;
+        if (record_done(b, u) != STORE_OK)
+            return;         /* the store still refuses: try again on the next pass */
+        log_info("%s: effect %lld (%s) recorded as done", u->request_id,
+                 (long long)u->effect_id, effect_kind_name(u->kind));
+        *p = u->next;
+        free(u);
+    }
+}
+
+int outbox_is_unrecorded(const struct bot *b, int64_t effect_id)
+{
+    for (const struct outbox_unrecorded *u = b->unrecorded; u; u = u->next)
+        if (effect_id && u->effect_id == effect_id)
+            return 1;
+    return 0;
+}
+
+void outbox_forget_unrecorded(struct bot *b)
+{
+    while (b->unrecorded) {
+        struct outbox_unrecorded *u = b->unrecorded;
+        log_error("%s: effect %lld (%s) worked but is still not recorded; the next run "
+                  "checks before it repeats a message", u->request_id,
+                  (long long)u->effect_id, effect_kind_name(u->kind));
+        b->unrecorded = u->next;
+        free(u);
+    }
+}
+
+void outbox_run_retry(struct effect_run *run, const char *error)
 {
     struct bot *b = run->bot;
     int64_t due = bot_now_ms(b) + retry_delay(b, run->attempts);
+    int rc;
     log_warn("%s: %s failed (attempt %d): %s; retrying", run->request_id,
              effect_kind_name(run->kind), run->attempts, error);
-    int rc = run->effect_id ? store_effect_retry(b->store, run->effect_id, due, error) : STORE_OK;
+    rc = run->effect_id ? store_effect_retry(b->store, run->effect_id, due, error) : STORE_OK;
     if (rc == STORE_E_NOT_FOUND)        /* our lease ran out and another process took it */
         log_warn("%s: effect %lld is now another process's: %s", run->request_id,
                  (long long)run->effect_id, store_last_error(b->store));
     else if (rc != STORE_OK)
         log_error("%s: could not reschedule effect: %s", run->request_id,
                   store_last_error(b->store));
-    free(run);
-}
-
-static void on_chat_done(void *ud, enum chat_rc rc, const char *ts)
-{
-    struct effect_run *run = ud;
-    if (rc == CHAT_OK) {
-        if (run->kind == EFFECT_POST_CARD && ts &&
-            store_set_card_ts(run->bot->store, run->request_id, ts) != STORE_OK)
-            log_error("%s: card id not stored: %s", run->request_id,
-                      store_last_error(run->bot->store));
-        if (run->kind == EFFECT_REPLY && ts && ts[0] &&
-            store_note_message(run->bot->store, ts, run->request_id,
-                               bot_now_ms(run->bot)) != STORE_OK)
-            log_warn("%s: reply id not stored (reactions on it will not count): %s",
-                     run->request_id, store_last_error(run->bot->store));
-        run_finish(run, "ok");
-    } else if (rc == CHAT_E_RETRY && run->attempts < CHAT_MAX_ATTEMPTS) {
-        run_retry(run, "chat delivery deferred");
-    } else {
-        log_error("%s: %s could not be delivered; giving up", run->request_id,
-                  effect_kind_name(run->kind));
-        run_finish(run, "failed");
-    }
+    run_free(run);
 }
 
 static int provider_transient(enum provider_rc rc)
@@ -118,9 +173,9 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
         /* A poll that fails is retried whatever the cause: the request must not be left
          * without anyone watching it. */
         if (run->effect_id)
-            run_retry(run, why);
+            outbox_run_retry(run, why);
         else
-            run_finish(run, NULL);
+            outbox_run_finish(run, NULL, NULL);
         free(ev);
         return;
     }
@@ -157,7 +212,7 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
     if (!(run->effect_id == 0 && ev->kind == EV_STATUS && ev->status == MSTATUS_PENDING))
         apply_market_event(run, ev);
     free(ev);
-    run_finish(run, res->rc == PROVIDER_OK ? "ok" : why);
+    outbox_run_finish(run, res->rc == PROVIDER_OK ? "ok" : why, NULL);
 }
 
 /* ---- the support-case route ---- */
@@ -245,14 +300,14 @@ static void on_case_created(void *ud, const struct aws_support_result *r)
         apply_case_event(run, EV_CASE_FILE_FAILED,
                          r->message[0] ? r->message : aws_support_rc_text(r->rc), "");
     free(rq);
-    run_finish(run, r->rc == AWS_SUPPORT_OK ? "ok" : aws_support_rc_text(r->rc));
+    outbox_run_finish(run, r->rc == AWS_SUPPORT_OK ? "ok" : aws_support_rc_text(r->rc), NULL);
 }
 
 static void on_case_described(void *ud, const struct aws_support_result *r)
 {
     struct effect_run *run = ud;
     if (r->rc == AWS_SUPPORT_E_THROTTLED || r->rc == AWS_SUPPORT_E_UNAVAILABLE) {
-        run_retry(run, aws_support_rc_text(r->rc));
+        outbox_run_retry(run, aws_support_rc_text(r->rc));
         return;
     }
     if (r->rc == AWS_SUPPORT_OK)
@@ -261,7 +316,7 @@ static void on_case_described(void *ud, const struct aws_support_result *r)
         log_warn("%s: cannot follow the support case (%s); close it by hand with "
                  "/cancel case %s resolved", run->request_id, aws_support_rc_text(r->rc),
                  run->request_id);
-    run_finish(run, r->rc == AWS_SUPPORT_OK ? "ok" : aws_support_rc_text(r->rc));
+    outbox_run_finish(run, r->rc == AWS_SUPPORT_OK ? "ok" : aws_support_rc_text(r->rc), NULL);
 }
 
 /* item: 1-based request item (one of several entitlements), 0 for the whole. */
@@ -337,7 +392,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
     if (store_load_request(b->store, se->request_id, rq) != STORE_OK) {
         log_error("%s: effect %lld for a request that cannot be read: %s", se->request_id,
                   (long long)se->id, store_last_error(b->store));
-        run_retry(run, "request unreadable");
+        outbox_run_retry(run, "request unreadable");
         goto out;
     }
     /* with "done" (run_finish): which process ran which effect, and when (e2e_replicas
@@ -353,35 +408,37 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
     switch (se->fx.kind) {
     case EFFECT_POST_CARD:
         if (rq->card_ts[0]) {           /* posted before a crash: do not post twice */
-            run_finish(run, "already posted");
+            outbox_run_finish(run, "already posted", NULL);
             goto out;
         }
-        card_render(rq, card);
-        rc = b->chat->ops->post_card(b->chat, rq->channel, card, on_chat_done, run);
+        rc = outbox_post_message(run, rq, se->uncertain || se->attempts > 1);
         break;
     case EFFECT_UPDATE_CARD:
         card_render(rq, card);
-        rc = b->chat->ops->update_card(b->chat, rq->channel, rq->card_ts, card, on_chat_done, run);
+        rc = b->chat->ops->update_card(b->chat, rq->channel, rq->card_ts, card,
+                                       outbox_on_chat_done, run);
         break;
     case EFFECT_REPLY:
-        rc = b->chat->ops->reply(b->chat, rq->channel, rq->card_ts, rq->id, se->fx.text,
-                                 on_chat_done, run);
+        if (!(run->text = strdup(se->fx.text)))
+            abort();
+        /* attempts > 1: an earlier attempt may have timed out after Slack took it */
+        rc = outbox_post_message(run, rq, se->uncertain || se->attempts > 1);
         break;
     case EFFECT_EPHEMERAL:
         rc = b->chat->ops->ephemeral(b->chat, rq->channel, se->fx.user, se->fx.text, NULL,
-                                     on_chat_done, run);
+                                     outbox_on_chat_done, run);
         break;
     case EFFECT_DIRECT_MESSAGE:
         if (b->chat->ops->direct)
-            rc = b->chat->ops->direct(b->chat, se->fx.user, se->fx.text, on_chat_done, run);
+            rc = b->chat->ops->direct(b->chat, se->fx.user, se->fx.text, outbox_on_chat_done, run);
         else
             rc = b->chat->ops->ephemeral(b->chat, rq->channel, se->fx.user, se->fx.text, NULL,
-                                         on_chat_done, run);
+                                         outbox_on_chat_done, run);
         break;
     case EFFECT_CONFIRM_PROMPT:
         card_render_confirm(rq, card);
         rc = b->chat->ops->ephemeral(b->chat, rq->channel, se->fx.user, se->fx.text, card,
-                                     on_chat_done, run);
+                                     outbox_on_chat_done, run);
         break;
     case EFFECT_PROVIDER_SUBMIT:
         rc = start_submit(run, rq);
@@ -398,7 +455,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
     case EFFECT_SUPPORT_CREATE:
         if (!b->support) {
             case_form_instead(run, rq);
-            run_finish(run, "form text");
+            outbox_run_finish(run, "form text", NULL);
             goto out;
         }
         {
@@ -414,7 +471,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
         break;
     case EFFECT_SUPPORT_POLL:
         if (!b->support) {
-            run_finish(run, "no support api");
+            outbox_run_finish(run, "no support api", NULL);
             goto out;
         }
         rc = aws_support_describe_case(b->support, rq->account, rq->case_id, on_case_described,
@@ -439,11 +496,11 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
         } else {
             bot_apply(b, rq, &ev, NULL, NULL);
         }
-        run_finish(run, "fired");
+        outbox_run_finish(run, "fired", NULL);
         goto out;
     }
     if (rc != 0)
-        run_retry(run, "could not start");
+        outbox_run_retry(run, "could not start");
 out:
     free(rq);
     free(card);
@@ -475,7 +532,8 @@ int bot_run_due_max(struct bot *b, int max)
         n = 0;
     }
     for (int i = 0; i < n; i++)
-        start_effect(b, &batch[i]);
+        if (!outbox_is_unrecorded(b, batch[i].id))   /* done, its mark not stored yet */
+            start_effect(b, &batch[i]);
     free(batch);
     return n;
 }

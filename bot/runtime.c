@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bot/runtime_int.h"
+#include "bot/outbox_int.h"
 #include "approvals/card.h"
 #include "bot/log.h"
 #include "commands/cmd.h"
@@ -322,6 +323,7 @@ void bot_close(struct bot *b)
         for (int i = 0; i < 100 && loop_has_pending(b->loop); i++)
             loop_run_pending(b->loop);
     }
+    outbox_forget_unrecorded(b);
     aws_support_free(b->support);
     aws_events_poller_free(b->events);
     if (b->azure != b->aws)
@@ -446,6 +448,7 @@ void bot_maintain(struct bot *b)
     int pruned = 0;
     if (b->hold_effects)
         return;
+    outbox_record_unrecorded(b);
     if (now >= b->next_renew_ms) {
         b->next_renew_ms = now + b->lease_ms / 3;
         if (store_renew_leases(b->store, now, b->lease_ms) != STORE_OK)

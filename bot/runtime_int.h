@@ -15,6 +15,7 @@
 #define BOT_CLOCK_SETTING "clock_offset_ms"   /* the moved clock, kept across restarts */
 
 struct bot_jump_reminder;
+struct outbox_unrecorded;
 
 struct bot {
     struct policy policy;
@@ -59,6 +60,7 @@ struct bot {
     int jumping;
     struct bot_jump_reminder *jump_seen;
     int jump_n, jump_cap;
+    struct outbox_unrecorded *unrecorded;    /* done marks to record (bot/outbox.c) */
 };
 
 /* Applies ev to in (NULL for EV_CREATE) and commits. A refusal is told to the actor.

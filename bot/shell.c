@@ -127,10 +127,13 @@ static int answer_later(struct shell *sh, chat_cb cb, void *ud, const char *ts)
     return 0;
 }
 
+/* The terminal keeps no message keys: the screen of a new session is not the old
+ * one's, so a run that died before its done mark simply shows its message again. */
 static int shell_post_card(struct chat *chat, const char *channel, const struct card *card,
-                           chat_cb cb, void *ud)
+                           const char *key, chat_cb cb, void *ud)
 {
     struct shell *sh = chat->impl;
+    (void)key;
     char ts[MSG_TS_MAX];
     print_stamp(sh);
     fprintf(sh->out, "[#%s] cancelbot posted card %s:\n", channel, card->request_id);
@@ -151,10 +154,12 @@ static int shell_update_card(struct chat *chat, const char *channel, const char 
 }
 
 static int shell_reply(struct chat *chat, const char *channel, const char *thread_ts,
-                       const char *request_id, const char *text, chat_cb cb, void *ud)
+                       const char *request_id, const char *text, const char *key, chat_cb cb,
+                       void *ud)
 {
     struct shell *sh = chat->impl;
     print_stamp(sh);
+    (void)key;
     (void)channel;
     (void)thread_ts;
     fprintf(sh->out, "  [thread %s] cancelbot: ", request_id);

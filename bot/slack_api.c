@@ -40,7 +40,8 @@ static int is_form_method(const char *m)
 {
     static const char *const form[] = {"apps.connections.open", "auth.test", "users.info",
                                        "usergroups.users.list", "conversations.info",
-                                       "conversations.open", "files.getUploadURLExternal"};
+                                       "conversations.open", "files.getUploadURLExternal",
+                                       "conversations.history", "conversations.replies"};
     for (size_t i = 0; i < sizeof(form) / sizeof(form[0]); i++)
         if (strcmp(m, form[i]) == 0)
             return 1;
@@ -125,6 +126,14 @@ static void on_http_answer(void *ud, const struct http_response *res)
     json_error_t jerr;
     int ok;
     if (res->transport != HTTP_OK || res->status >= 500) {
+        /* A keyed message (one the outbox posts) may have been taken before the
+         * answer was lost: its owner retries, and looks for it first. */
+        if (json_object_get(c->args, "metadata")) {
+            log_warn("slack %s: %s; the outbox retries it", c->method,
+                     res->transport != HTTP_OK ? res->error : "server error");
+            call_answer(c, 0, NULL, "slack_server_error");
+            return;
+        }
         if (c->transient_retries++ < MAX_TRANSIENT_RETRIES) {
             log_warn("slack %s: %s; retrying", c->method,
                      res->transport != HTTP_OK ? res->error : "server error");

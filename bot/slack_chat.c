@@ -8,6 +8,7 @@
 #include "bot/slack_chat.h"
 #include "bot/slack_blocks.h"
 #include "bot/slack_files.h"
+#include "bot/slack_find.h"
 #include "bot/log.h"
 
 struct delivery {
@@ -82,11 +83,20 @@ static json_t *card_message(const char *channel, const struct card *card)
                      blocks, "unfurl_links", 0);
 }
 
-static int slack_post_card(struct chat *chat, const char *channel, const struct card *card,
-                           chat_cb cb, void *ud)
+/* key: the effect's, as message metadata (bot/slack_find.h) */
+static void set_key(json_t *args, const char *key)
 {
-    return deliver_for(chat->impl, "chat.postMessage", card_message(channel, card), 1,
-                       "the card", card->request_id, channel, cb, ud);
+    if (args && key && *key)
+        json_object_set_new(args, "metadata", slack_message_metadata(key));
+}
+
+static int slack_post_card(struct chat *chat, const char *channel, const struct card *card,
+                           const char *key, chat_cb cb, void *ud)
+{
+    json_t *args = card_message(channel, card);
+    set_key(args, key);
+    return deliver_for(chat->impl, "chat.postMessage", args, 1, "the card", card->request_id,
+                       channel, cb, ud);
 }
 
 static int slack_update_card(struct chat *chat, const char *channel, const char *ts,
@@ -105,7 +115,8 @@ static int slack_update_card(struct chat *chat, const char *channel, const char 
 #define MESSAGE_TEXT_MAX 3000
 
 static int slack_reply(struct chat *chat, const char *channel, const char *thread_ts,
-                       const char *request_id, const char *text, chat_cb cb, void *ud)
+                       const char *request_id, const char *text, const char *key, chat_cb cb,
+                       void *ud)
 {
     char *safe = slack_mrkdwn_escape(text, MESSAGE_TEXT_MAX);
     json_t *args = safe ? json_pack("{s:s, s:s, s:b}", "channel", channel, "text", safe,
@@ -113,6 +124,7 @@ static int slack_reply(struct chat *chat, const char *channel, const char *threa
     free(safe);
     if (args && thread_ts && *thread_ts)
         json_object_set_new(args, "thread_ts", json_string(thread_ts));
+    set_key(args, key);
     /* Its ts is kept (store_note_message): a reaction on it counts as on the card. */
     return deliver_for(chat->impl, "chat.postMessage", args, 1, "a thread reply", request_id,
                        channel, cb, ud);
@@ -268,6 +280,13 @@ static int slack_direct(struct chat *chat, const char *user, const char *text, c
     return rc;
 }
 
+static int slack_find(struct chat *chat, const char *channel, const char *thread_ts,
+                      const char *key, chat_cb cb, void *ud)
+{
+    struct slack_chat *sc = chat->impl;
+    return slack_find_posted(sc->api, channel, thread_ts, key, cb, ud);
+}
+
 static const struct chat_ops slack_chat_ops = {
     .name = "slack",
     .post_card = slack_post_card,
@@ -277,6 +296,7 @@ static const struct chat_ops slack_chat_ops = {
     .send_file = slack_send_file,
     .user_name = slack_user_name,
     .direct = slack_direct,
+    .find_posted = slack_find,
 };
 
 void slack_chat_init(struct slack_chat *sc)

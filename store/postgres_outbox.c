@@ -21,7 +21,7 @@ int pg_claim_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
                      struct stored_effect *got, int *n_out)
 {
     static const char claim_sql[] =
-        "WITH c AS (SELECT id, due_ms FROM outbox o WHERE status = 'pending' AND due_ms <= $1"
+        "WITH c AS (SELECT id, due_ms, lease_owner IS NOT NULL AS uncertain FROM outbox o WHERE status = 'pending' AND due_ms <= $1"
         " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.status = 'pending'"
         "  AND p.request_id = o.request_id AND p.id <> o.id"
         "  AND ((p.lease_owner IS NOT NULL AND p.lease_until_ms > $1)"
@@ -32,7 +32,7 @@ int pg_claim_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
         " u AS (UPDATE outbox SET lease_owner = $4, lease_until_ms = $5, due_ms = $5"
         "  FROM c WHERE outbox.id = c.id"
         "  RETURNING outbox.id, request_id, kind, timer, c.due_ms AS was_due, user_id, text,"
-        "  attempts, item)"
+        "  attempts, item, c.uncertain)"
         " SELECT * FROM u ORDER BY was_due, id";
     char now[PG_INT_MAX], lim[PG_INT_MAX], until[PG_INT_MAX];
     const char *params[5] = {pg_int(now, now_ms), pg_int(lim, max), s->chat, s->owner,
@@ -48,6 +48,8 @@ int pg_claim_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int max,
                                pg_get_int(res, i, 4), PQgetvalue(res, i, 5),
                                PQgetvalue(res, i, 6), (int)pg_get_int(res, i, 7),
                                (int)pg_get_int(res, i, 8), &got[i]);
+    for (int i = 0; i < n && rc == STORE_OK; i++)
+        got[i].uncertain = PQgetvalue(res, i, 9)[0] == 't';
     PQclear(res);
     /* A row we cannot read stays leased to us and comes back when the lease ends. */
     if (rc == STORE_OK)
@@ -127,7 +129,7 @@ int pg_renew_leases(struct store *s, int64_t until_ms)
 int pg_release_leases(struct store *s, const char *owner, int64_t now_ms)
 {
     return pg_lease_update(s,
-        "UPDATE outbox SET lease_owner = NULL, lease_until_ms = NULL, due_ms = $2"
+        "UPDATE outbox SET lease_until_ms = $2, due_ms = $2"
         " WHERE lease_owner = $1 AND status = 'pending'",
         "UPDATE intents SET lease_owner = NULL, lease_until_ms = $2"
         " WHERE lease_owner = $1 AND status = 'pending'",

@@ -12,7 +12,12 @@
  * effect of its request is pending or one of its request is under a live lease. So
  * nothing is claimed only to be handed back, and nothing is counted as an attempt
  * that was not made. Chat effects are claimed only by a process of the request's
- * chat adapter (store_set_chat). */
+ * chat adapter (store_set_chat).
+ *
+ * A lease given back or run out keeps its owner's name: the next claim of that
+ * effect then knows an earlier run may have got as far as its side effect (a message
+ * posted) without its done mark, and says so (stored_effect.uncertain). Done and a
+ * counted failure clear the name: those runs are known to have ended. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +30,8 @@ int sqlite_claim_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int 
      * write lock and then sees the leases.
      * PG: SELECT ... FOR UPDATE SKIP LOCKED, so replicas claim side by side. */
     static const char claim_sql[] =
-        "SELECT id, request_id, kind, timer, due_ms, user_id, text, attempts, item"
+        "SELECT id, request_id, kind, timer, due_ms, user_id, text, attempts, item,"
+        " lease_owner IS NOT NULL"
         " FROM outbox o WHERE status = 'pending' AND due_ms <= ?1"
         " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.status = 'pending'"
         "  AND p.request_id = o.request_id AND p.id <> o.id"
@@ -49,6 +55,7 @@ int sqlite_claim_effects(struct store *s, int64_t now_ms, int64_t lease_ms, int 
                                     col_text(st, 5), col_text(st, 6), sqlite3_column_int(st, 7),
                                     sqlite3_column_int(st, 8), &got[n])))
             goto out;
+        got[n].uncertain = sqlite3_column_int(st, 9);
         n++;
     }
     if (n < max && step != SQLITE_DONE) {
@@ -178,7 +185,7 @@ int sqlite_renew_leases(struct store *s, int64_t until_ms)
 int sqlite_release_leases(struct store *s, const char *owner, int64_t now_ms)
 {
     return sqlite_lease_update(s,
-        "UPDATE outbox SET lease_owner = NULL, lease_until_ms = NULL, due_ms = ?2"
+        "UPDATE outbox SET lease_until_ms = ?2, due_ms = ?2"
         " WHERE lease_owner = ?1 AND status = 'pending'",
         "UPDATE intents SET lease_owner = NULL, lease_until_ms = ?2"
         " WHERE lease_owner = ?1 AND status = 'pending'",

@@ -152,6 +152,9 @@ struct stored_effect {
     int64_t id;
     char request_id[REQUEST_ID_MAX];
     int attempts;
+    /* An earlier claim of it ended neither done nor put back: its process died or
+     * stopped while it ran, so it may have taken effect (a message posted). */
+    int uncertain;
     struct effect fx;
 };
 /* Claims up to max pending effects with due_ms <= now_ms, oldest due first (ties by

@@ -12,41 +12,6 @@
 note='note=\"Replacing with private offer offer-9x8y7w6v5u4t\"'
 sql() { sqlite3 -batch -noheader "$DB" "$1"; }
 
-# run_crash SCRIPT FAULT_ENV...: the fake on SCRIPT; a first bot with the fault, which
-# must die of SIGKILL; then a second bot without it until the script ends.
-run_crash() {
-    local script=$1 port fpid bpid
-    shift
-    rm -f "$WORK/port" "$LOG"
-    "$FAKE" --script "$script" --log "$LOG" --port-file "$WORK/port" --timeout 40 \
-        >"$WORK/fake.out" 2>"$WORK/fake.err" &
-    fpid=$!
-    for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.05; done
-    port=$(cat "$WORK/port")
-    export SLACK_APP_TOKEN=xapp-1-test SLACK_BOT_TOKEN=xoxb-test \
-        SLACK_API_URL="http://127.0.0.1:$port/api/"
-    env CANCELBOT_LOG_LEVEL=info "$@" "$CANCELBOT" run --db "$DB" $BOT_ARGS \
-        >"$WORK/bot1.out" 2>"$WORK/bot1.err"
-    FIRST_RC=$?
-    CANCELBOT_LOG_LEVEL=info "$CANCELBOT" run --db "$DB" $BOT_ARGS \
-        >"$WORK/bot2.out" 2>"$WORK/bot2.err" &
-    bpid=$!
-    wait "$fpid"
-    FAKE_RC=$?
-    sleep 0.3
-    kill -TERM "$bpid" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$bpid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$bpid" 2>/dev/null
-    wait "$bpid"
-    BOT_RC=$?
-    unset SLACK_APP_TOKEN SLACK_BOT_TOKEN SLACK_API_URL
-    if [ "$FAKE_RC" -ne 0 ]; then
-        echo "--- fake_slack stderr ---"; cat "$WORK/fake.err"
-        echo "--- first bot ---"; tail -20 "$WORK/bot1.err"
-        echo "--- second bot ---"; tail -20 "$WORK/bot2.err"
-    fi
-}
-
 # ---- 1: killed between the de-duplication key and the transition ----
 BOT_ARGS=""
 cat >"$WORK/script1" <<IN

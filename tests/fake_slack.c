@@ -27,6 +27,9 @@
  *                              (user_not_in_channel, chat.postEphemeral) is not in
  *   sleep MS | quit            quit closes websockets (close 1000) and exits 0
  *
+ * Messages posted with chat.postMessage are kept (with their metadata) and read back
+ * by conversations.history and conversations.replies (fake_slack_history.h).
+ *
  * Response URLs: slash-command and block_actions payloads (but those from a view: App
  * Home, modals) sent with no "response_url" (or "") get http://127.0.0.1:PORT/hooks/N, pointing here. A POST there is answered
  * as Slack does (200 "ok"; 404 "used_url" after 5 uses; 400 "invalid_payload" for a
@@ -63,6 +66,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include "tests/fake_slack_files.h"
+#include "tests/fake_slack_history.h"
 
 #define WAIT_DEFAULT_S  10
 #define QUIT_GRACE_US   (2 * 1000000LL)   /* quit: how long close frames may take */
@@ -126,6 +130,7 @@ struct fake {
     int hellos, hellos_waited, closes, closes_waited;
     long long worst_ack_us;
     struct fake_files *files;     /* uploads: fake_slack_files.c */
+    struct fake_history *history; /* posted messages: fake_slack_history.c */
 };
 
 struct sess {                     /* lws per-session data; zeroed by lws */
@@ -629,6 +634,7 @@ static const char *const api_methods[] = {
     "chat.postEphemeral", "views.open", "views.update", "views.publish",
     "reactions.add", "users.info", "usergroups.users.list", "conversations.open",
     "files.getUploadURLExternal", "files.completeUploadExternal",
+    "conversations.history", "conversations.replies",
 };
 
 static json_t *api_error(const char *error)
@@ -685,7 +691,7 @@ static json_t *api_method(struct fake *f, const char *method, json_t *body)
     if (!strncmp(method, "chat.", 5) && !channel)
         return api_error("channel_not_found");
     if (!strcmp(method, "chat.postMessage")) {
-        json_t *msg, *blocks = arg_json(body, "blocks");
+        json_t *msg, *blocks = arg_json(body, "blocks"), *meta = arg_json(body, "metadata");
         const char *text = arg_str(body, "text"), *thread = arg_str(body, "thread_ts");
         if (!text && !blocks && !json_object_get(body, "attachments"))
             return api_error("no_text");
@@ -696,6 +702,10 @@ static json_t *api_method(struct fake *f, const char *method, json_t *body)
             json_object_set_new(msg, "thread_ts", json_string(thread));
         if (blocks)
             json_object_set_new(msg, "blocks", blocks);
+        if (json_is_object(meta))
+            json_object_set(msg, "metadata", meta);
+        json_decref(meta);
+        fake_history_add(f->history, channel, msg);
         return json_pack("{s:b, s:s, s:s, s:o}", "ok", 1, "channel", channel, "ts", ts,
                          "message", msg);
     }
@@ -750,6 +760,8 @@ static json_t *api_method(struct fake *f, const char *method, json_t *body)
         snprintf(id, sizeof id, "D%.30s", users);
         return json_pack("{s:b, s:{s:s, s:b}}", "ok", 1, "channel", "id", id, "is_im", 1);
     }
+    if (!strncmp(method, "conversations.", 14) && strcmp(method, "conversations.open"))
+        return fake_history_answer(f->history, method, body);
     if (!strcmp(method, "files.getUploadURLExternal"))
         return fake_files_get_upload_url(f->files, body, f->port);
     if (!strcmp(method, "files.completeUploadExternal"))
@@ -1362,6 +1374,7 @@ static void fake_free(struct fake *f)
     free(f->hooks);
     free(f->tickets);
     fake_files_free(f->files);
+    fake_history_free(f->history);
 }
 
 static int usage(void)
@@ -1404,6 +1417,7 @@ int main(int argc, char **argv)
     if (!script || !log_path || !port_file)
         return usage();
     f.files = fake_files_new(files_dir);
+    f.history = fake_history_new();
     signal(SIGPIPE, SIG_IGN);     /* a peer gone mid-write is an event, not a death */
     if (script_load(&f, script))
         goto out;

@@ -69,6 +69,30 @@ run_slack() {
     cp "$WORK/fake.out" "$OUT"      # the summary, for expect
 }
 
+# run_crash SCRIPT FAULT_ENV...: the fake on SCRIPT; a first bot with the fault, which
+# must die of SIGKILL; then a second bot without it until the script ends. FIRST_RC,
+# FAKE_RC, BOT_RC; the bots' stderr in $WORK/bot1.err and bot2.err. BOT_ARGS: more
+# arguments for both bots.
+run_crash() {
+    local script=$1
+    shift
+    start_fake "$script"
+    export SLACK_APP_TOKEN=xapp-1-test SLACK_BOT_TOKEN=xoxb-test \
+        SLACK_API_URL="http://127.0.0.1:${SLACK_PORT:-1}/api/"
+    env CANCELBOT_LOG_LEVEL=info "$@" "$CANCELBOT" run --db "$DB" ${BOT_ARGS:-} \
+        >"$WORK/bot1.out" 2>"$WORK/bot1.err"
+    FIRST_RC=$?
+    CANCELBOT_LOG_LEVEL=info "$CANCELBOT" run --db "$DB" ${BOT_ARGS:-} \
+        >"$WORK/bot2.out" 2>"$WORK/bot2.err" &
+    BPID=$!
+    BOT_ERR_SAVED=$BOT_ERR
+    BOT_ERR="$WORK/bot2.err"
+    finish_fake_and_bot 0.3
+    BOT_ERR=$BOT_ERR_SAVED
+    unset SLACK_APP_TOKEN SLACK_BOT_TOKEN SLACK_API_URL
+    [ "$FAKE_RC" -eq 0 ] || { echo "--- first bot ---"; tail -20 "$WORK/bot1.err"; }
+}
+
 log_count() {    # log_count PATTERN: lines of the fake's log containing PATTERN
     grep -cF -- "$1" "$LOG"
 }

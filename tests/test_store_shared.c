@@ -133,6 +133,7 @@ static void test_leases_belong_to_their_owner(void)
     one_timer(p.a, "CR-1", T0);
     one_timer(p.a, "CR-2", T0);
     CHECK(store_claim_due_effects(p.a, T0, 30 * SEC, 1, got, &n) == STORE_OK && n == 1);
+    CHECK(n == 1 && !got[0].uncertain);     /* never claimed before */
     id = got[0].id;
     CHECK(store_claim_due_effects(p.b, T0, 30 * SEC, 4, got, &n) == STORE_OK && n == 1);
     CHECK(got[0].id != id);                              /* the other one */
@@ -144,14 +145,16 @@ static void test_leases_belong_to_their_owner(void)
     CHECK(n == 1 && got[0].id != id);                    /* b's own ran out: b takes it again */
     /* b stops cleanly: a's lease stays, b's effect is due at once for anyone */
     CHECK(store_release_own_leases(p.b, T0 + 41 * SEC) == STORE_OK);
-    CHECK(count(&p, "SELECT COUNT(*) FROM outbox WHERE lease_owner IS NOT NULL") == 1);
+    CHECK(count(&p, "SELECT COUNT(*) FROM outbox WHERE lease_owner IS NOT NULL"
+                    " AND lease_until_ms > 1764064841000") == 1);   /* T0 + 41 s */
     CHECK(store_claim_due_effects(p.a, T0 + 41 * SEC, 30 * SEC, 4, got, &n) == STORE_OK);
     CHECK(n == 1 && got[0].id != id && got[0].attempts == 1);
+    CHECK(n == 1 && got[0].uncertain);      /* b let go of it unfinished: it may have run */
     /* a dies without renewing: at the end of its lease b takes over its effect */
     CHECK(store_claim_due_effects(p.b, T0 + 50 * SEC - 1, 30 * SEC, 4, got, &n) == STORE_OK);
     CHECK(n == 0);
     CHECK(store_claim_due_effects(p.b, T0 + 50 * SEC, 30 * SEC, 4, got, &n) == STORE_OK);
-    CHECK(n == 1 && got[0].id == id && got[0].attempts == 1);
+    CHECK(n == 1 && got[0].id == id && got[0].attempts == 1 && got[0].uncertain);
     /* release of a named owner (its process is known dead) */
     CHECK(store_release_leases_of(p.a, store_owner(p.b), T0 + 51 * SEC) == STORE_OK);
     CHECK(store_claim_due_effects(p.a, T0 + 51 * SEC, 30 * SEC, 4, got, &n) == STORE_OK);
