@@ -13,7 +13,7 @@ send $(slash e1 U0ALICE "aws agmt-1a2b3c4d5e6f7g8h9i0j reason=replacing $note")
 wait api chat.postEphemeral Confirm
 send $(click e2 U0ALICE confirm CR-1 1700000000.000100)
 wait api chat.postMessage Waiting for finance
-send $(reaction e3 Ev003 U0BOB white_check_mark 1700000000.000200)
+send $(reaction e3 Ev003 U0BOB white_check_mark {{ts}})
 wait api chat.postEphemeral Only finance approvers
 send $(click e4 U0FIN1 reject CR-1 1700000000.000200)
 wait api views.open reject_form
@@ -26,7 +26,7 @@ send $(slash e7 U0ALICE "aws agmt-1a2b3c4d5e6f7g8h9i0j reason=replacing $note")
 wait api chat.postEphemeral Confirm
 send $(click e8 U0ALICE confirm CR-2 1700000000.000700)
 wait api chat.postMessage Waiting for finance
-send $(reaction e9 Ev009 U0FIN2 white_check_mark 1700000000.000900)
+send $(reaction e9 Ev009 U0FIN2 white_check_mark {{ts}})
 wait api chat.postMessage Approved by
 wait api chat.postMessage Submitted
 quit

@@ -20,15 +20,15 @@ wait api chat.postMessage Waiting for finance
 wait api chat.postMessage It needs 1 approval
 send $(home e3 Ev3 U0FIN3)
 wait api views.publish U0FIN3
-send $(reaction e4 Ev4 U0FIN3 white_check_mark 1700000000.000300)
+send $(reaction e4 Ev4 U0FIN3 white_check_mark {{ts}})
 wait api chat.postMessage Approved by
 wait api chat.postMessage Submitted
 quit
 IN
 run_slack "$WORK/script" CANCELBOT_CONFIG="$WORK/policy.json"
 expect_rc 0 "$FAKE_RC" "the fake's script"
-# The fake numbers the messages it is sent: the ephemeral prompt .000100, the card
-# .000200, the thread reply asking finance .000300 (the reaction above names it).
+# The reaction above names the thread reply asking finance by the ts the fake answered
+# it with ({{ts}}: the last matched call's), whatever order the bot's calls came in.
 expect_log 1 '(<@U0FIN1>, <@U0FIN2>, <!subteam^S0FINANCE>)' "the user group mentioned in Slack's syntax"
 expect_log 0 '&lt;!subteam' "the group mention is not escaped"
 expect_log 0 '<!channel>' "a typed broadcast does not reach Slack as markup"

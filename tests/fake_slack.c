@@ -14,7 +14,9 @@
  *   wait [S] api METHOD [TEXT] earliest unconsumed call of METHOD whose logged body
  *                              (compact JSON, no spaces) contains TEXT (rest of line)
  *   wait [S] ack ENVELOPE_ID   next ack of that envelope
- *   send JSON | send-file PATH an envelope, as written, on the newest open websocket
+ *   send JSON | send-file PATH an envelope, as written, on the newest open websocket;
+ *                              {{ts}} in it: the ts answered to the call the last
+ *                              `wait api` matched (the card just posted)
  *                              (PATH relative to the script's directory)
  *   disconnect REASON          {"type":"disconnect",...} on the newest websocket
  *   drop                       shut every websocket down: FIN, no close frame
@@ -107,7 +109,7 @@ struct conn {                     /* one Socket Mode connection; lives until exi
     struct out_frame *q; size_t q_len, q_cap;
 };
 
-struct api_call { char *method, *body_text; int consumed; };
+struct api_call { char *method, *body_text, *ts; int consumed; };   /* ts: answered */
 struct envelope { char *id; long long sent_us; int acks, acks_waited, acks_since_send; };
 struct fault { char *method, *error, *channel; long left, status, retry_after; };
 struct hook { long uses; };       /* a response_url handed out: /hooks/<index + 1> */
@@ -127,6 +129,7 @@ struct fake {
     struct hook *hooks; size_t n_hooks, hooks_cap;
     unsigned char *tickets; size_t n_tickets, tickets_cap;   /* 1 once redeemed */
     long ts_seq, view_seq, acks;
+    char last_ts[32];             /* `{{ts}}`: see with_last_ts */
     int hellos, hellos_waited, closes, closes_waited;
     long long worst_ack_us;
     struct fake_files *files;     /* uploads: fake_slack_files.c */
@@ -415,6 +418,30 @@ static struct envelope *envelope_find(struct fake *f, const char *id)
 /* Slash commands and block_actions carry a response_url; one left out (or "") by the
  * script is handed out here, pointing at this fake. Returns a new frame text or NULL
  * when the frame is left as written. */
+/* `{{ts}}` in an envelope: the ts answered to the call the last `wait api` matched
+ * (chat.postMessage's "ts", chat.postEphemeral's "message_ts"), so a script reacts to
+ * the card actually posted whatever order the bot's calls arrived in. */
+static char *with_last_ts(struct fake *f, const char *text)
+{
+    size_t n = 0, tl = strlen(f->last_ts);
+    const char *p;
+    char *out, *o;
+    for (p = text; (p = strstr(p, "{{ts}}")); p += 6)
+        n++;
+    out = o = xrealloc(NULL, strlen(text) + n * tl + 1);
+    for (p = text; *p;) {
+        if (!strncmp(p, "{{ts}}", 6)) {
+            memcpy(o, f->last_ts, tl);
+            o += tl;
+            p += 6;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 static char *with_response_url(struct fake *f, const char *text)
 {
     json_t *j = json_loads(text, 0, NULL), *payload = json_object_get(j, "payload");
@@ -448,9 +475,13 @@ static enum step_rc step_send(struct fake *f, const struct step *st, const char 
                 st->line, st->text);
         return STEP_FAILED;
     }
-    filled = with_response_url(f, text);
-    conn_queue(c, filled ? filled : text, 0);
-    free(filled);
+    {
+        char *with_ts = with_last_ts(f, text);
+        filled = with_response_url(f, with_ts);
+        conn_queue(c, filled ? filled : with_ts, 0);
+        free(filled);
+        free(with_ts);
+    }
     return STEP_DONE;
 }
 
@@ -461,6 +492,8 @@ static enum step_rc step_wait_api(struct fake *f, const struct step *st)
         if (!a->consumed && !strcmp(a->method, st->arg) &&
             (!st->match || strstr(a->body_text, st->match))) {
             a->consumed = 1;
+            if (a->ts)
+                snprintf(f->last_ts, sizeof f->last_ts, "%s", a->ts);
             return STEP_DONE;
         }
     }
@@ -954,6 +987,7 @@ static int hook_handle(struct fake *f, struct lws *wsi, struct sess *s)
     GROW(f->calls, f->calls_cap, f->n_calls + 1);
     f->calls[f->n_calls].method = xstrdup("response_url");
     f->calls[f->n_calls].body_text = xstrdup(body_text ? body_text : "");
+    f->calls[f->n_calls].ts = NULL;
     f->calls[f->n_calls++].consumed = 0;
     log_event(f, "response_url", entry);
     free(body_text);
@@ -1021,6 +1055,12 @@ static int http_handle(struct fake *f, struct lws *wsi, struct sess *s)
     GROW(f->calls, f->calls_cap, f->n_calls + 1);
     f->calls[f->n_calls].method = xstrdup(method);
     f->calls[f->n_calls].body_text = xstrdup(body_text ? body_text : "");
+    {
+        const char *ts = json_string_value(json_object_get(resp, "ts"));
+        if (!ts)
+            ts = json_string_value(json_object_get(resp, "message_ts"));
+        f->calls[f->n_calls].ts = ts ? xstrdup(ts) : NULL;
+    }
     f->calls[f->n_calls++].consumed = 0;
     log_event(f, "api", entry);
     free(body_text);
@@ -1355,6 +1395,7 @@ static void fake_free(struct fake *f)
     for (size_t i = 0; i < f->n_calls; i++) {
         free(f->calls[i].method);
         free(f->calls[i].body_text);
+        free(f->calls[i].ts);
     }
     for (size_t i = 0; i < f->n_envs; i++)
         free(f->envs[i].id);
