@@ -65,19 +65,24 @@ expect "Completed: agreement cancelled"
 # Finance never answers: one nudge for the whole week, then the expiry, and the
 # shell says how many nudges it did not repeat.
 rm -f "$DB" "$DB".*
-shell <<'IN'
+CANCELBOT_LOG_LEVEL=debug shell <<'IN'
 /cancel aws agmt-1a2b3c4d5e6f7g8h9i0j reason=unintended-renewal note="Auto-renewed although the buyer opted out in writing"
 click CR-1 confirm
 clock +8d
 show CR-1
 IN
 expect_rc 0 "$SHELL_RC" "shell"
+failures_before=$FAILURES
 FINANCE_REMINDER="Reminder for finance (@U0FIN1, @U0FIN2): CR-1 is still waiting for approval (0 of 1)."
 expect_count 1 "$FINANCE_REMINDER"
 expect_before "$FINANCE_REMINDER" "CR-1 expired: finance did not decide in time."
 # 168 hours of expiry, a nudge every 24: at 24, 48, ... 144 hours, six in all.
 expect "(CR-1: the reminder to finance fell due 5 more times on the way; each is in its history (show CR-1), not repeated here)"
 expect_count 5 "not posted again: the clock jumped over several periods"
+if [ "$FAILURES" -gt "$failures_before" ]; then
+    echo "--- the week-long jump's output ---"; cat "$OUT"
+    echo "--- its log ---"; cat "$WORK/err.txt"
+fi
 
 # Smaller steps still give a nudge per step, as time passing in Slack would.
 rm -f "$DB" "$DB".*

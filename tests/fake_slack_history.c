@@ -31,7 +31,7 @@ void fake_history_free(struct fake_history *h)
 
 void fake_history_add(struct fake_history *h, const char *channel, json_t *msg)
 {
-    json_array_append_new(h->posted, json_pack("{s:s, s:O}", "channel", channel,
+    json_array_append_new(h->posted, json_pack("{s:s, s:o}", "channel", channel,
                                                "message", json_deep_copy(msg)));
 }
 
