@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bot/runtime_int.h"
+#include "bot/service.h"
 #include "providers/backoff.h"
 #include "bot/log.h"
 #include "approvals/card.h"
@@ -29,6 +30,7 @@ struct effect_run {
     enum effect_kind kind;
     int attempts;
     int item;                       /* 1-based request item, 0: the whole request */
+    enum request_market market;     /* a provider effect's, for /metrics */
 };
 
 static int64_t retry_delay(struct bot *b, int attempts)
@@ -47,12 +49,18 @@ static void run_finish(struct effect_run *run, const char *result)
     free(run);
 }
 
-static void run_retry(struct effect_run *run, const char *error)
+/* Puts the effect back for later; returns in how many ms. quiet: the failure is
+ * logged elsewhere (a status poll's, rate-limited by the poller's report). */
+static int64_t run_retry(struct effect_run *run, const char *error, int quiet)
 {
     struct bot *b = run->bot;
-    int64_t due = bot_now_ms(b) + retry_delay(b, run->attempts);
-    log_warn("%s: %s failed (attempt %d): %s; retrying", run->request_id,
-             effect_kind_name(run->kind), run->attempts, error);
+    int64_t delay = retry_delay(b, run->attempts), due = bot_now_ms(b) + delay;
+    if (quiet)
+        log_debug("%s: %s failed (attempt %d): %s; retrying", run->request_id,
+                  effect_kind_name(run->kind), run->attempts, error);
+    else
+        log_warn("%s: %s failed (attempt %d): %s; retrying", run->request_id,
+                 effect_kind_name(run->kind), run->attempts, error);
     int rc = run->effect_id ? store_effect_retry(b->store, run->effect_id, due, error) : STORE_OK;
     if (rc == STORE_E_NOT_FOUND)        /* our lease ran out and another process took it */
         log_warn("%s: effect %lld is now another process's: %s", run->request_id,
@@ -61,6 +69,7 @@ static void run_retry(struct effect_run *run, const char *error)
         log_error("%s: could not reschedule effect: %s", run->request_id,
                   store_last_error(b->store));
     free(run);
+    return delay;
 }
 
 static void on_chat_done(void *ud, enum chat_rc rc, const char *ts)
@@ -78,7 +87,7 @@ static void on_chat_done(void *ud, enum chat_rc rc, const char *ts)
                      run->request_id, store_last_error(run->bot->store));
         run_finish(run, "ok");
     } else if (rc == CHAT_E_RETRY && run->attempts < CHAT_MAX_ATTEMPTS) {
-        run_retry(run, "chat delivery deferred");
+        run_retry(run, "chat delivery deferred", 0);
     } else {
         log_error("%s: %s could not be delivered; giving up", run->request_id,
                   effect_kind_name(run->kind));
@@ -114,16 +123,26 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
         fflush(NULL);
         raise(SIGKILL);
     }
+    bot_count_provider_call(run->bot, run->market, effect_kind_name(run->kind), res->rc);
     if (res->rc != PROVIDER_OK && (provider_transient(res->rc) || run->kind == EFFECT_PROVIDER_POLL)) {
         /* A poll that fails is retried whatever the cause: the request must not be left
-         * without anyone watching it. */
+         * without anyone watching it. The marketplace's own trouble (not this
+         * request's) is the status poller's, logged rate-limited there. */
+        struct bot *b = run->bot;
+        enum request_market market = run->market;
+        int poller = run->kind == EFFECT_PROVIDER_POLL && bot_status_poll_trouble(res->rc);
+        int64_t delay = -1;
         if (run->effect_id)
-            run_retry(run, why);
+            delay = run_retry(run, why, poller);
         else
             run_finish(run, NULL);
+        if (poller)
+            bot_report_status_poll(b, market, res, delay);
         free(ev);
         return;
     }
+    if (run->kind == EFFECT_PROVIDER_POLL)
+        bot_report_status_poll(run->bot, run->market, res, -1);   /* answered: recovered */
     request_copy_str(ev->actor, sizeof(ev->actor), "marketplace");
     request_copy_str(ev->via, sizeof(ev->via), "provider");
     request_copy_str(ev->status_raw, sizeof(ev->status_raw), res->status_raw);
@@ -252,7 +271,7 @@ static void on_case_described(void *ud, const struct aws_support_result *r)
 {
     struct effect_run *run = ud;
     if (r->rc == AWS_SUPPORT_E_THROTTLED || r->rc == AWS_SUPPORT_E_UNAVAILABLE) {
-        run_retry(run, aws_support_rc_text(r->rc));
+        run_retry(run, aws_support_rc_text(r->rc), 0);
         return;
     }
     if (r->rc == AWS_SUPPORT_OK)
@@ -337,7 +356,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
     if (store_load_request(b->store, se->request_id, rq) != STORE_OK) {
         log_error("%s: effect %lld for a request that cannot be read: %s", se->request_id,
                   (long long)se->id, store_last_error(b->store));
-        run_retry(run, "request unreadable");
+        run_retry(run, "request unreadable", 0);
         goto out;
     }
     /* with "done" (run_finish): which process ran which effect, and when (e2e_replicas
@@ -350,6 +369,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
         fflush(NULL);   /* what the chat already showed stays shown */
         raise(SIGKILL);
     }
+    run->market = rq->market;
     switch (se->fx.kind) {
     case EFFECT_POST_CARD:
         if (rq->card_ts[0]) {           /* posted before a crash: do not post twice */
@@ -443,7 +463,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
         goto out;
     }
     if (rc != 0)
-        run_retry(run, "could not start");
+        run_retry(run, "could not start", 0);
 out:
     free(rq);
     free(card);
@@ -494,6 +514,7 @@ void bot_on_market_change(struct bot *b, const char *request_id)
     }
     run->bot = b;
     run->kind = EFFECT_PROVIDER_POLL;
+    run->market = rq->market;
     request_copy_str(run->request_id, sizeof(run->request_id), request_id);
     provider_ref_from(rq, run->item, &ref);
     if (provider_poll(bot_provider(b, rq->market), &ref, on_provider_answer, run) != 0)
