@@ -80,6 +80,18 @@ static void on_sighup(int sig)
         lws_cancel_service(signal_ctx);
 }
 
+/* sigaction, not signal(): in strict C11, glibc's signal() is reset by the first
+ * delivery, and a second SIGHUP would then kill the process. */
+static void install_sighup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sighup;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 /* Between two passes of the loop, so never in the middle of a turn: what the next
  * turn decides, it decides with the new policy. */
 static void reload_policy(struct slack_runtime *rt, const char *path)
@@ -414,7 +426,7 @@ int slack_run(const struct slack_run_options *opt)
     http_curl_set_wakeup(rt->http, kick, rt);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    signal(SIGHUP, on_sighup);
+    install_sighup();
     schedule_tick(rt, 0);
     if (slack_api_call(rt->sc.api, "auth.test", SLACK_TOKEN_BOT, json_object(), on_auth, rt)) {
         fprintf(stderr, "cancelbot: could not call Slack\n");
