@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "bot/runtime_int.h"
+#include "bot/service.h"
 #include "bot/log.h"
 #include "commands/cmd.h"
 #include "approvals/card.h"
@@ -80,6 +81,7 @@ static void on_lookup_answer(void *ud, const struct provider_result *res)
     struct request *draft = NULL;
     struct request_event *ev = NULL;
     char msg[700];
+    bot_count_provider_call(b, ctx->cmd.market, "lookup", res->rc);
     int several = ctx->cmd.n_entitlements >= 2;
     /* The draft and the end of its intent commit together: a crash in between would
      * otherwise resume the command and make a second draft. */
@@ -175,6 +177,7 @@ static void on_search_answer(void *ud, const struct provider_result *res)
     char *msg = NULL, value[48];
     size_t len = 0;
     FILE *f = open_memstream(&msg, &len);
+    bot_count_provider_call(ctx->bot, ctx->cmd.market, "search", res->rc);
     if (!f)
         abort();
     if (res->rc != PROVIDER_OK) {

@@ -1,7 +1,8 @@
-/* bot/http_health.c -- /healthz and /readyz on an lws server vhost of the runtime's
- * context. Every answer is one short plain-text body, written in the next writeable
- * callback; connections are closed after it and idle ones time out (lws), so a probe
- * costs the loop a few microseconds and nothing can make it wait. */
+/* bot/http_health.c -- /healthz, /readyz and /metrics on an lws server vhost of the
+ * runtime's context. Every answer is one plain-text body rendered at once, written
+ * in writeable callbacks (/metrics' in chunks, so a slow reader never makes the loop
+ * wait); connections are closed after it and idle ones time out (lws), so a probe
+ * costs the loop a few microseconds (a scrape: two grouped queries and the text). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,17 +11,23 @@
 
 #define HEALTH_PROTOCOL "cancelbot-health"
 #define HEALTH_TIMEOUT_S 5
+#define METRICS_PATH "/metrics"
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define WRITE_CHUNK 8192
 
 struct http_health {
     struct lws_vhost *vhost;
     health_snapshot_fn snap;
     void *ud;
+    health_metrics_fn metrics;
+    void *metrics_ud;
     int port;
 };
 
 struct health_sess {
     int status;
-    size_t len;
+    size_t len, sent;
+    unsigned char *heap;             /* /metrics: LWS_PRE bytes, then the text; or NULL */
     unsigned char body[LWS_PRE + HEALTH_BODY_MAX];
 };
 
@@ -82,7 +89,7 @@ int health_answer(const char *method, const char *path, const struct health_snap
     int64_t age = s->now_ms - s->last_tick_ms;
     int healthz = strcmp(path, "/healthz") == 0, readyz = strcmp(path, "/readyz") == 0;
     if (!healthz && !readyz) {
-        snprintf(body, cap, "not found: /healthz and /readyz are served here\n");
+        snprintf(body, cap, "not found: /healthz, /readyz and /metrics are served here\n");
         return 404;
     }
     if (strcmp(method, "GET") != 0) {
@@ -98,9 +105,12 @@ int health_answer(const char *method, const char *path, const struct health_snap
         snprintf(body, cap, "ok\n");
         return 200;
     }
-    if (not_ready(s, body, cap))
+    /* A failing poller is said, but is no reason to stop sending work here. */
+    if (not_ready(s, body, cap)) {
+        snprintf(body + strlen(body), cap - strlen(body), "%s", s->pollers);
         return 503;
-    snprintf(body, cap, "ready\n");
+    }
+    snprintf(body, cap, "ready\n%s", s->pollers);
     return 200;
 }
 
@@ -111,6 +121,27 @@ static const char *request_method(struct lws *wsi)
     return "OTHER";                  /* POST, HEAD, PUT, ...: all answered 405 */
 }
 
+/* GET /metrics: the runtime's text, kept in the session until it is written. */
+static int metrics_answer(struct http_health *h, struct lws *wsi, struct health_sess *sess)
+{
+    char *body = (char *)sess->body + LWS_PRE, *text;
+    size_t len = 0;
+    if (strcmp(request_method(wsi), "GET") != 0) {
+        snprintf(body, HEALTH_BODY_MAX, "method not allowed: GET only\n");
+        return 405;
+    }
+    if (!(text = h->metrics(h->metrics_ud, &len))) {
+        snprintf(body, HEALTH_BODY_MAX, "metrics unavailable\n");
+        return 503;
+    }
+    if (!(sess->heap = malloc(LWS_PRE + len + 1)))
+        abort();
+    memcpy(sess->heap + LWS_PRE, text, len);
+    sess->len = len;
+    free(text);
+    return 200;
+}
+
 static int on_request(struct http_health *h, struct lws *wsi, struct health_sess *sess,
                       const char *path)
 {
@@ -118,19 +149,51 @@ static int on_request(struct http_health *h, struct lws *wsi, struct health_sess
     unsigned char *end = hdr + sizeof(hdr) - 1;
     struct health_snapshot snap;
     char *body = (char *)sess->body + LWS_PRE;
-    memset(&snap, 0, sizeof(snap));
-    h->snap(h->ud, &snap);
-    sess->status = health_answer(request_method(wsi), path ? path : "", &snap, body,
-                                 HEALTH_BODY_MAX);
-    sess->len = strlen(body);
-    if (lws_add_http_common_headers(wsi, (unsigned)sess->status, "text/plain; charset=utf-8",
-                                    sess->len, &p, end) ||
+    const char *type = "text/plain; charset=utf-8";
+    free(sess->heap);
+    sess->heap = NULL;
+    sess->sent = 0;
+    body[0] = '\0';
+    if (h->metrics && path && strcmp(path, METRICS_PATH) == 0) {
+        sess->status = metrics_answer(h, wsi, sess);
+        if (sess->heap)
+            type = METRICS_CONTENT_TYPE;
+        else
+            sess->len = strlen(body);
+    } else {
+        memset(&snap, 0, sizeof(snap));
+        h->snap(h->ud, &snap);
+        sess->status = health_answer(request_method(wsi), path ? path : "", &snap, body,
+                                     HEALTH_BODY_MAX);
+        sess->len = strlen(body);
+    }
+    if (lws_add_http_common_headers(wsi, (unsigned)sess->status, type, sess->len, &p, end) ||
         lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                     (const unsigned char *)"no-store", 8, &p, end) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     lws_callback_on_writable(wsi);
     return 0;
+}
+
+static int on_writeable(struct lws *wsi, struct health_sess *sess)
+{
+    unsigned char *base = (sess->heap ? sess->heap : sess->body) + LWS_PRE;
+    size_t n = sess->len - sess->sent < WRITE_CHUNK ? sess->len - sess->sent : WRITE_CHUNK;
+    int last = sess->sent + n == sess->len;
+    /* lws may use the LWS_PRE bytes before what it writes: here, text already sent. */
+    if (lws_write(wsi, base + sess->sent, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
+        (int)n)
+        return -1;
+    sess->sent += n;
+    if (!last) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    free(sess->heap);
+    sess->heap = NULL;
+    sess->status = 0;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 static int on_health_event(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -147,11 +210,13 @@ static int on_health_event(struct lws *wsi, enum lws_callback_reasons reason, vo
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!sess || !sess->status)
             return -1;
-        if (lws_write(wsi, sess->body + LWS_PRE, sess->len, LWS_WRITE_HTTP_FINAL) <
-            (int)sess->len)
-            return -1;
-        sess->status = 0;
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
+        return on_writeable(wsi, sess);
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (sess) {
+            free(sess->heap);            /* closed before all of /metrics was written */
+            sess->heap = NULL;
+        }
+        return 0;
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
@@ -199,6 +264,12 @@ struct http_health *http_health_start(struct lws_context *ctx, const struct heal
 int http_health_port(const struct http_health *h)
 {
     return h->port;
+}
+
+void http_health_serve_metrics(struct http_health *h, health_metrics_fn fn, void *ud)
+{
+    h->metrics = fn;
+    h->metrics_ud = ud;
 }
 
 void http_health_free(struct http_health *h)

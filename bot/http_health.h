@@ -1,5 +1,7 @@
 /* bot/http_health.h -- the service's probes over HTTP: /healthz (the event loop
- * turns) and /readyz (Slack connected, store reachable, policy loaded), served by an
+ * turns) and /readyz (Slack connected, store reachable, policy loaded; a failing
+ * background poller is named in the body but keeps it ready), and /metrics (the
+ * Prometheus text the runtime renders, bot/metrics.h), served by an
  * lws server vhost on the runtime's own context, so a probe never needs a thread and
  * never blocks the loop. The answer itself is a pure function of a snapshot the
  * runtime fills in (health_answer), testable without a socket. */
@@ -13,7 +15,8 @@
 #define HEALTH_ADDR_ENV "CANCELBOT_HTTP_ADDR"
 #define HEALTH_DEFAULT_ADDR "127.0.0.1:8089"
 #define HEALTH_TICK_STALE_MS 10000   /* /healthz fails when the loop has not turned since */
-#define HEALTH_BODY_MAX 160
+#define HEALTH_BODY_MAX 640
+#define HEALTH_POLLERS_MAX 480       /* the failing pollers' lines in /readyz's body */
 
 struct health_addr {
     int enabled;
@@ -31,6 +34,7 @@ struct health_snapshot {
     int store_up;
     int store_is_sqlite;             /* else PostgreSQL: for the reason's wording */
     int policy_loaded;
+    char pollers[HEALTH_POLLERS_MAX];   /* one line per failing poller; "" when none */
 };
 
 /* The status (200, 404, 405, 503) and a short plain-text body for METHOD PATH. */
@@ -48,6 +52,10 @@ struct http_health *http_health_start(struct lws_context *ctx, const struct heal
                                       health_snapshot_fn snap, void *ud, char *err,
                                       size_t cap);
 int http_health_port(const struct http_health *h);
+/* Serves /metrics with the text fn returns (heap, caller of fn frees: this module;
+ * *len its length; NULL: answered 503). Without it /metrics is 404. */
+typedef char *(*health_metrics_fn)(void *ud, size_t *len);
+void http_health_serve_metrics(struct http_health *h, health_metrics_fn fn, void *ud);
 /* After the context is destroyed (the vhost goes with it, and calls back until then). */
 void http_health_free(struct http_health *h);
 

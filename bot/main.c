@@ -290,7 +290,7 @@ static int cmd_slack(const struct cli *cli, const char *app_token, const char *b
 {
     struct policy *pol = malloc(sizeof(*pol));
     struct slack_run_options so;
-    char err[256];
+    char err[256], policy_path[1024];
     const char *url = getenv("SLACK_API_URL"), *n = getenv("CANCELBOT_SLACK_CONNECTIONS");
     char *end = NULL;
     long connections = n && *n ? strtol(n, &end, 10) : 1;
@@ -311,6 +311,8 @@ static int cmd_slack(const struct cli *cli, const char *app_token, const char *b
         return 2;
     }
     if (database_url(cli, &so.database_url) == 0 && load_policy(cli->config, pol) == 0) {
+        if (config_policy_path(cli->config, policy_path, sizeof(policy_path)) == 1)
+            so.policy_path = policy_path;
         so.app_token = app_token;
         so.bot_token = bot_token;
         so.api_url = url && *url ? url : "https://slack.com/api/";

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bot/outbox_int.h"
+#include "bot/service.h"
 #include "providers/backoff.h"
 #include "bot/log.h"
 #include "approvals/card.h"
@@ -124,13 +125,17 @@ void outbox_forget_unrecorded(struct bot *b)
     }
 }
 
-void outbox_run_retry(struct effect_run *run, const char *error)
+int64_t outbox_run_retry_quiet(struct effect_run *run, const char *error, int quiet)
 {
     struct bot *b = run->bot;
-    int64_t due = bot_now_ms(b) + retry_delay(b, run->attempts);
+    int64_t delay = retry_delay(b, run->attempts), due = bot_now_ms(b) + delay;
     int rc;
-    log_warn("%s: %s failed (attempt %d): %s; retrying", run->request_id,
-             effect_kind_name(run->kind), run->attempts, error);
+    if (quiet)
+        log_debug("%s: %s failed (attempt %d): %s; retrying", run->request_id,
+                  effect_kind_name(run->kind), run->attempts, error);
+    else
+        log_warn("%s: %s failed (attempt %d): %s; retrying", run->request_id,
+                 effect_kind_name(run->kind), run->attempts, error);
     rc = run->effect_id ? store_effect_retry(b->store, run->effect_id, due, error) : STORE_OK;
     if (rc == STORE_E_NOT_FOUND)        /* our lease ran out and another process took it */
         log_warn("%s: effect %lld is now another process's: %s", run->request_id,
@@ -139,6 +144,12 @@ void outbox_run_retry(struct effect_run *run, const char *error)
         log_error("%s: could not reschedule effect: %s", run->request_id,
                   store_last_error(b->store));
     run_free(run);
+    return delay;
+}
+
+void outbox_run_retry(struct effect_run *run, const char *error)
+{
+    outbox_run_retry_quiet(run, error, 0);
 }
 
 static int provider_transient(enum provider_rc rc)
@@ -169,16 +180,26 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
         fflush(NULL);
         raise(SIGKILL);
     }
+    bot_count_provider_call(run->bot, run->market, effect_kind_name(run->kind), res->rc);
     if (res->rc != PROVIDER_OK && (provider_transient(res->rc) || run->kind == EFFECT_PROVIDER_POLL)) {
         /* A poll that fails is retried whatever the cause: the request must not be left
-         * without anyone watching it. */
+         * without anyone watching it. The marketplace's own trouble (not this
+         * request's) is the status poller's, logged rate-limited there. */
+        struct bot *b = run->bot;
+        enum request_market market = run->market;
+        int poller = run->kind == EFFECT_PROVIDER_POLL && bot_status_poll_trouble(res->rc);
+        int64_t delay = -1;
         if (run->effect_id)
-            outbox_run_retry(run, why);
+            delay = outbox_run_retry_quiet(run, why, poller);
         else
             outbox_run_finish(run, NULL, NULL);
+        if (poller)
+            bot_report_status_poll(b, market, res, delay);
         free(ev);
         return;
     }
+    if (run->kind == EFFECT_PROVIDER_POLL)
+        bot_report_status_poll(run->bot, run->market, res, -1);   /* answered: recovered */
     request_copy_str(ev->actor, sizeof(ev->actor), "marketplace");
     request_copy_str(ev->via, sizeof(ev->via), "provider");
     request_copy_str(ev->status_raw, sizeof(ev->status_raw), res->status_raw);
@@ -405,6 +426,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
         fflush(NULL);   /* what the chat already showed stays shown */
         raise(SIGKILL);
     }
+    run->market = rq->market;
     switch (se->fx.kind) {
     case EFFECT_POST_CARD:
         if (rq->card_ts[0]) {           /* posted before a crash: do not post twice */
@@ -552,6 +574,7 @@ void bot_on_market_change(struct bot *b, const char *request_id)
     }
     run->bot = b;
     run->kind = EFFECT_PROVIDER_POLL;
+    run->market = rq->market;
     request_copy_str(run->request_id, sizeof(run->request_id), request_id);
     provider_ref_from(rq, run->item, &ref);
     if (provider_poll(bot_provider(b, rq->market), &ref, on_provider_answer, run) != 0)

@@ -15,6 +15,7 @@ struct effect_run {
     enum effect_kind kind;
     int attempts;
     int item;                       /* 1-based request item, 0: the whole request */
+    enum request_market market;     /* a provider effect's, for /metrics */
     char *text;                     /* owned: a reply's text, kept while a look runs */
 };
 
@@ -24,6 +25,9 @@ struct effect_run {
 void outbox_run_finish(struct effect_run *run, const char *result, const char *ts);
 /* A failed attempt: back to the outbox with back-off; frees the run. */
 void outbox_run_retry(struct effect_run *run, const char *error);
+/* The same; returns in how many ms it is due. quiet: the failure is logged elsewhere
+ * (a status poll's, rate-limited by the poller's report). */
+int64_t outbox_run_retry_quiet(struct effect_run *run, const char *error, int quiet);
 
 /* The chat's answer to a delivery of the run's effect (chat_cb). */
 void outbox_on_chat_done(void *ud, enum chat_rc rc, const char *ts);

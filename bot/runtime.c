@@ -14,6 +14,7 @@
 #include <string.h>
 #include "bot/runtime_int.h"
 #include "bot/outbox_int.h"
+#include "bot/service.h"
 #include "approvals/card.h"
 #include "bot/log.h"
 #include "commands/cmd.h"
@@ -147,13 +148,28 @@ static void release_dead_predecessors(struct bot *b)
     free(c);
 }
 
+/* The loop's env, with the HTTP client and the pollers' report hook. */
+static struct provider_env provider_env_of(struct bot *b)
+{
+    struct provider_env env = loop_provider_env(b->loop);
+    env.http = b->http;
+    env.poller_report = bot_poller_report;
+    env.report_ud = b;
+    return env;
+}
+
+static void on_store_commit(void *ud, int64_t commit_us)
+{
+    struct bot *b = ud;
+    metrics_observe(&b->metrics.commit_seconds, (double)commit_us / 1e6);
+}
+
 static struct provider *open_provider(struct bot *b, const char *which, const char *market,
                                       const char *sim_config, char *err, size_t errlen)
 {
-    struct provider_env env = loop_provider_env(b->loop);
+    struct provider_env env = provider_env_of(b);
     struct provider *p = NULL;
     char *cfg, why[400];
-    env.http = b->http;
     if (strcmp(which, "sim") == 0)
         return provider_new(&sim_provider_ops, &env, sim_config, err, errlen);
     if ((strcmp(which, "aws") == 0 || strcmp(which, "azure") == 0) && b->http) {
@@ -241,6 +257,7 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
     b->http_settle = opt->http_settle;
     b->http_ud = opt->http_ud;
     b->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)b;
+    metrics_init(&b->metrics);
     if (fault && *fault && effect_kind_from_name(fault, &b->fault_kind) == 0)
         b->fault_armed = 1;
     fault = getenv("CANCELBOT_FAULT_KILL_AFTER");
@@ -287,9 +304,8 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
         goto out;
     if (b->policy.aws_events_queue_url[0] && strcmp(b->policy.provider_aws, "aws") == 0 &&
         b->http) {
-        struct provider_env env = loop_provider_env(b->loop);
+        struct provider_env env = provider_env_of(b);
         char *cfg = aws_config_json(&b->policy);
-        env.http = b->http;
         b->events = cfg ? aws_events_poller_new(&env, cfg, b->policy.aws_events_queue_url, NULL,
                                                 NULL, on_aws_event, b, err, errlen)
                         : NULL;
@@ -300,6 +316,7 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
     }
     store_set_chat(b->store, chat->ops->name);
     store_on_connection(b->store, on_store_connection, b);
+    store_on_commit(b->store, on_store_commit, b);
     release_dead_predecessors(b);
     *out = b;
     b = NULL;

@@ -7,6 +7,8 @@
 #include "bot/runtime.h"
 #include "providers/aws_support.h"
 #include "providers/aws_events_poll.h"
+#include "bot/metrics.h"
+#include "bot/pollers.h"
 
 /* Leases are renewed every third of their time; unfinished commands of a dead
  * process are looked for more often, so they move on soon after its lease ends. */
@@ -61,6 +63,9 @@ struct bot {
     struct bot_jump_reminder *jump_seen;
     int jump_n, jump_cap;
     struct outbox_unrecorded *unrecorded;    /* done marks to record (bot/outbox.c) */
+    /* What /metrics shows (bot/service.c): counted here, in the runtime context. */
+    struct metrics metrics;
+    struct pollers pollers;
 };
 
 /* Applies ev to in (NULL for EV_CREATE) and commits. A refusal is told to the actor.

@@ -20,6 +20,7 @@ struct slack_api {
     struct loop *loop;
     int in_flight;
     struct slack_call *waiting;  /* calls waiting in the loop for their retry */
+    struct metrics *metrics;     /* 429s by method; NULL: not counted */
 };
 
 struct slack_call {
@@ -145,6 +146,8 @@ static void on_http_answer(void *ud, const struct http_response *res)
     }
     if (res->status == 429) {
         int64_t wait = http_retry_after_ms(res);
+        if (c->api->metrics)
+            metrics_labeled_add(&c->api->metrics->slack_rate_limited, c->method, NULL, NULL, 1);
         if (c->rate_limit_waits++ < MAX_RATE_LIMIT_WAITS) {
             log_info("slack %s rate-limited; retrying in %lld ms", c->method,
                      (long long)(wait > 0 ? wait : 1000));
@@ -400,6 +403,11 @@ struct slack_api *slack_api_new(const char *base_url, const char *bot_token,
     a->http = http;
     a->loop = loop;
     return a;
+}
+
+void slack_api_set_metrics(struct slack_api *a, struct metrics *m)
+{
+    a->metrics = m;
 }
 
 void slack_api_free(struct slack_api *a)

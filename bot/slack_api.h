@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include "bot/loop.h"
+#include "bot/metrics.h"
 #include "providers/http.h"
 
 enum slack_token { SLACK_TOKEN_BOT, SLACK_TOKEN_APP };
@@ -25,6 +26,8 @@ struct slack_api *slack_api_new(const char *base_url, const char *bot_token,
                                 const char *app_token, struct http_client *http,
                                 struct loop *loop);
 void slack_api_free(struct slack_api *a);
+/* Counts Slack's 429 answers by method in m (borrowed; NULL: none). */
+void slack_api_set_metrics(struct slack_api *a, struct metrics *m);
 
 /* args is stolen. cb may be NULL (fire and forget: failures are logged). Returns 0
  * when queued; non-zero (and cb never fires) when the request could not be built. */

@@ -17,6 +17,7 @@
 #include "bot/slack_chat.h"
 #include "bot/slack_blocks.h"
 #include "bot/slack_event.h"
+#include "bot/service.h"
 #include "bot/log.h"
 #include "commands/cmd.h"
 
@@ -34,6 +35,7 @@ struct held_ack {
     /* What to do if the turn's commit fails: events are left unacked (Slack sends
      * them again); a person's slash command or click gets a visible "try again". */
     enum slack_frame_kind kind;
+    enum metrics_envelope type;          /* for /metrics */
     char envelope_id[SLACK_ENVELOPE_ID_MAX];
     char *response_url;                  /* a click's, for its "try again"; or NULL */
     int unpersisted;                     /* not acted on (no database): "try again" */
@@ -373,13 +375,16 @@ static char *ack_frame(const char *envelope_id, json_t *payload)
     return ack;
 }
 
-/* Not persisted (an envelope never understood): acked at once. */
-static void send_ack_now(struct slack_conn *conn, const char *envelope_id)
+/* Not persisted (an envelope never understood): acked at once, to stop its
+ * redelivery. 0 when queued. */
+static int send_ack_now(struct slack_conn *conn, const char *envelope_id)
 {
     char *ack = ack_frame(envelope_id, NULL);
-    if (!ack || slack_socket_send(conn, ack) != 0)
+    int rc = ack && slack_socket_send(conn, ack) == 0 ? 0 : -1;
+    if (rc)
         log_warn("slack: could not ack envelope %s", envelope_id);
     free(ack);
+    return rc;
 }
 
 static struct held_ack *hold_ack(struct slack_chat *sc, struct slack_conn *conn,
@@ -407,6 +412,7 @@ static struct held_ack *hold_ack(struct slack_chat *sc, struct slack_conn *conn,
     a->frame = frame;
     a->received_us = received_us;
     a->kind = f->kind;
+    a->type = metrics_envelope_from_type(f->type);
     snprintf(a->envelope_id, sizeof(a->envelope_id), "%s", envelope_id);
     a->response_url = f->kind == SLACK_FRAME_BLOCK_ACTION && f->action.response_url[0]
                           ? strdup(f->action.response_url) : NULL;
@@ -429,6 +435,7 @@ void slack_chat_free_acks(struct slack_chat *sc)
 size_t slack_chat_flush(struct slack_chat *sc)
 {
     struct store *st = bot_store(sc->bot);
+    struct metrics *m = bot_metrics(sc->bot);
     size_t sent = 0;
     int64_t now;
     if (sc->batch_open) {
@@ -464,9 +471,11 @@ size_t slack_chat_flush(struct slack_chat *sc)
         struct held_ack *a = &sc->acks[i];
         if (a->unpersisted)
             answer_unpersisted(sc, a);
-        else if (slack_socket_send_to(a->socket, a->conn_id, a->frame) == 0)
+        else if (slack_socket_send_to(a->socket, a->conn_id, a->frame) == 0) {
             sent++;
-        else
+            m->envelopes_acked[a->type]++;
+            metrics_observe(&m->ack_seconds, (double)(now - a->received_us) / 1e6);
+        } else
             log_warn("slack: the connection of an envelope closed before its ack; Slack "
                      "redelivers it");
         if (now - a->received_us > sc->worst_ack_us)
@@ -491,11 +500,13 @@ void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text,
         abort();
     if (slack_frame_parse(text, len, f, err, sizeof(err)) != 0) {
         log_warn("slack: unreadable envelope (%s)", err);
-        if (f->envelope_id[0])
-            send_ack_now(conn, f->envelope_id);   /* never understood: stop redelivery */
+        bot_metrics(sc->bot)->envelopes_received[METRICS_ENV_OTHER]++;
+        if (f->envelope_id[0] && send_ack_now(conn, f->envelope_id) == 0)
+            bot_metrics(sc->bot)->envelopes_acked[METRICS_ENV_OTHER]++;
         goto out;
     }
     sc->envelopes++;
+    bot_metrics(sc->bot)->envelopes_received[metrics_envelope_from_type(f->type)]++;
     if (f->retry_attempt > 0)
         log_info("slack: envelope %s is retry %d (%s)", f->envelope_id, f->retry_attempt,
                  f->retry_reason);

@@ -29,6 +29,7 @@
 #include "bot/http_health.h"
 #include "bot/log.h"
 #include "bot/runtime.h"
+#include "bot/service.h"
 
 #define IDLE_INTERVAL_MS 1000
 #define IDLE_INTERVAL_WOKEN_MS 5000  /* with LISTEN/NOTIFY: in case one was lost */
@@ -60,6 +61,7 @@ struct slack_runtime {
 /* The only process-wide mutable state besides the runtime context: a signal handler
  * can reach nothing else. */
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;    /* SIGHUP: the policy file again */
 static struct lws_context *signal_ctx;
 
 static void on_signal(int sig)
@@ -68,6 +70,39 @@ static void on_signal(int sig)
     stop_requested = 1;
     if (signal_ctx)
         lws_cancel_service(signal_ctx);
+}
+
+static void on_sighup(int sig)
+{
+    (void)sig;
+    reload_requested = 1;
+    if (signal_ctx)
+        lws_cancel_service(signal_ctx);
+}
+
+/* sigaction, not signal(): in strict C11, glibc's signal() is reset by the first
+ * delivery, and a second SIGHUP would then kill the process. */
+static void install_sighup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sighup;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Between two passes of the loop, so never in the middle of a turn: what the next
+ * turn decides, it decides with the new policy. */
+static void reload_policy(struct slack_runtime *rt, const char *path)
+{
+    reload_requested = 0;
+    if (!path) {
+        log_warn("SIGHUP: no policy file is in use (the built-in demo policy); nothing to "
+                 "reload");
+        return;
+    }
+    bot_reload_policy(rt->bot, path);
 }
 
 static void tick(lws_sorted_usec_list_t *sul);
@@ -169,6 +204,14 @@ static void health_snapshot(void *ud, struct health_snapshot *out)
     out->store_up = store_is_up(st);
     out->store_is_sqlite = !store_prefers_short_transactions(st);   /* PostgreSQL: short ones */
     out->policy_loaded = bot_policy(rt->bot) != NULL;
+    pollers_describe(bot_pollers(rt->bot), bot_now_ms(rt->bot), out->pollers,
+                     sizeof(out->pollers));
+}
+
+static char *metrics_text(void *ud, size_t *len)
+{
+    struct slack_runtime *rt = ud;
+    return bot_metrics_text(rt->bot, rt->socket ? slack_socket_live(rt->socket) : 0, len);
 }
 
 static void tick(lws_sorted_usec_list_t *sul)
@@ -345,6 +388,7 @@ int slack_run(const struct slack_run_options *opt)
                                      http_curl_client(rt->http), bot_loop(rt->bot))))
         goto out;
     rt->sc.bot = rt->bot;
+    slack_api_set_metrics(rt->sc.api, bot_metrics(rt->bot));
     rt->sc.kick = kick;
     rt->sc.kick_ud = rt;
     lws_set_log_level(LLL_ERR, NULL);
@@ -371,7 +415,8 @@ int slack_run(const struct slack_run_options *opt)
             fprintf(stderr, "cancelbot: %s\n", err);
             goto out;
         }
-        log_info("http: /healthz and /readyz on %s:%d", opt->health.host,
+        http_health_serve_metrics(rt->health, metrics_text, rt);
+        log_info("http: /healthz and /readyz on %s:%d (and /metrics)", opt->health.host,
                  http_health_port(rt->health));
     }
     if (http_curl_attach_lws(rt->http, rt->ctx) != 0) {
@@ -381,6 +426,7 @@ int slack_run(const struct slack_run_options *opt)
     http_curl_set_wakeup(rt->http, kick, rt);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    install_sighup();
     schedule_tick(rt, 0);
     if (slack_api_call(rt->sc.api, "auth.test", SLACK_TOKEN_BOT, json_object(), on_auth, rt)) {
         fprintf(stderr, "cancelbot: could not call Slack\n");
@@ -398,10 +444,14 @@ int slack_run(const struct slack_run_options *opt)
                                         &handlers, rt)))
         goto out;
     slack_socket_attach(rt->socket, rt->ctx);
+    slack_socket_set_metrics(rt->socket, bot_metrics(rt->bot));
     slack_socket_start(rt->socket);
     kick(rt);                           /* what start queued on the bot's loop runs now */
-    while (!stop_requested)
+    while (!stop_requested) {
         lws_service(rt->ctx, 0);
+        if (reload_requested)
+            reload_policy(rt, opt->policy_path);
+    }
     rc = rt->fatal ? 1 : 0;
 out:
     if (rt->sc.bot)

@@ -14,10 +14,12 @@ struct slack_run_options {
     const char *database_url;    /* PostgreSQL (DATABASE_URL); NULL: SQLite */
     const char *sim_seed_path;
     const struct policy *policy;
+    const char *policy_path;     /* the file SIGHUP reads again; NULL: built-in policy */
     struct health_addr health;   /* CANCELBOT_HTTP_ADDR: /healthz and /readyz */
 };
 
-/* Runs until SIGINT/SIGTERM, or until Slack refuses the tokens. Exit status. */
+/* Runs until SIGINT/SIGTERM, or until Slack refuses the tokens. Exit status.
+ * SIGHUP reloads the policy from policy_path (bot_reload_policy). */
 int slack_run(const struct slack_run_options *opt);
 
 #endif

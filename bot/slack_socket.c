@@ -54,7 +54,15 @@ struct slack_socket {
     uint64_t rng;
     struct slack_conn *conns;
     lws_retry_bo_t idle;
+    struct metrics *metrics;     /* reconnects by reason; NULL: not counted */
 };
+
+/* A connection replaced or lost, by reason: Slack's disconnect reason, or ours. */
+static void count_reconnect(struct slack_socket *s, const char *reason)
+{
+    if (s->metrics)
+        metrics_labeled_add(&s->metrics->reconnects, reason, NULL, NULL, 1);
+}
 
 struct open_ctx {
     struct slack_socket *s;
@@ -189,6 +197,7 @@ static void on_open_answer(void *ud, int ok, json_t *answer, const char *error)
             s->h.on_fatal(s->ud, error);
     } else if (!url || connect_url(s, url, o->replaces) != 0) {
         log_warn("slack: apps.connections.open failed: %s", ok ? "no url" : error);
+        count_reconnect(s, "open_failed");
         reopen_later(s, o->replaces, backoff_ms(s));
     }
     free(o);
@@ -241,6 +250,8 @@ static void on_disconnect(struct slack_conn *c, json_t *frame)
     if (!reason)
         reason = "";
     log_info("slack: connection %d: disconnect (%s)", c->id, reason);
+    if (!c->closing)
+        count_reconnect(s, reason[0] ? reason : "unknown");
     if (strcmp(reason, "too_many_websockets") == 0) {
         conn_close(c);            /* close first: opening another would be refused */
         reopen_later(s, 0, backoff_ms(s));
@@ -351,8 +362,11 @@ static int slack_socket_callback(struct lws *wsi, enum lws_callback_reasons reas
         c->wsi = NULL;
         /* Replace a connection we did not mean to lose, unless a replacement is
          * already on its way or there are as many as wanted. */
-        if (!c->closing && !s->stopping && !s->fatal && count_open(s) - 1 < s->wanted)
+        if (!c->closing && !s->stopping && !s->fatal && count_open(s) - 1 < s->wanted) {
+            count_reconnect(s, reason == LWS_CALLBACK_CLIENT_CLOSED ? "connection_lost"
+                                                                      : "connection_failed");
             reopen_later(s, 0, backoff_ms(s));
+        }
         conn_unlink_free(c);
         lws_set_wsi_user(wsi, NULL);
         return 0;
@@ -411,6 +425,11 @@ struct slack_socket *slack_socket_new(struct loop *loop, struct slack_api *api,
     s->idle.secs_since_valid_ping = 5;
     s->idle.secs_since_valid_hangup = 20;
     return s;
+}
+
+void slack_socket_set_metrics(struct slack_socket *s, struct metrics *m)
+{
+    s->metrics = m;
 }
 
 void slack_socket_attach(struct slack_socket *s, struct lws_context *ctx)

@@ -34,6 +34,8 @@ void slack_socket_free(struct slack_socket *s);
 /* The lws protocol table entry the context must be created with (user = s). */
 const struct lws_protocols *slack_socket_protocol(void);
 void slack_socket_attach(struct slack_socket *s, struct lws_context *ctx);
+/* Counts replaced and lost connections by reason in m (borrowed; NULL: none). */
+void slack_socket_set_metrics(struct slack_socket *s, struct metrics *m);
 /* Opens the configured number of connections. */
 void slack_socket_start(struct slack_socket *s);
 /* Closes every connection (bounded: no more than a second for the close handshake). */

@@ -24,6 +24,8 @@ packages=(build-essential cmake pkg-config ca-certificates
 # through a terminal with script(1) from bsdutils, and read JSON (the export, the
 # marketplace fake's counters) with jq.
 [ "$mode" = test ] && packages+=(sqlite3 bsdutils jq)
+# promtool (from Debian's prometheus package) checks the bot's /metrics output.
+[ "$mode" = test ] && packages+=(prometheus)
 # The test path also runs the store on PostgreSQL: the server (and psql) from Debian.
 # The run path never needs it: SQLite is the default record.
 [ "$mode" = test ] && packages+=(postgresql-15)

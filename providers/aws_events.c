@@ -291,6 +291,39 @@ out:
     return rc;
 }
 
+void aws_events_error(const struct http_response *res, char *code, size_t codelen,
+                      char *detail, size_t detaillen)
+{
+    json_t *body = NULL;
+    const char *type = NULL, *msg = NULL, *hash;
+    size_t n;
+    if (res->transport != HTTP_OK) {
+        snprintf(code, codelen, "%s", res->transport == HTTP_E_TIMEOUT ? "timeout" : "transport");
+        snprintf(detail, detaillen, "%s", res->error[0] ? res->error : "no answer");
+        return;
+    }
+    if (res->body && res->body_len)
+        body = json_loadb(res->body, res->body_len, 0, NULL);
+    type = member_str(body, "__type");
+    msg = member_str(body, "message") ? member_str(body, "message") : member_str(body, "Message");
+    if (type && *type) {
+        if ((hash = strrchr(type, '#')))
+            type = hash + 1;
+        n = strcspn(type, ":");
+        if (n > 9 && strncmp(type + n - 9, "Exception", 9) == 0)
+            n -= 9;                     /* AccessDeniedException: AccessDenied, as SQS's docs */
+        snprintf(code, codelen, "%.*s", (int)(n < 64 ? n : 64), type);
+    } else {
+        snprintf(code, codelen, "HTTP%ld", res->status);
+    }
+    snprintf(detail, detaillen, "HTTP %ld%s%.200s", res->status, msg && *msg ? ": " : "",
+             msg ? msg : "");
+    for (char *c = detail; *c; c++)
+        if ((unsigned char)*c < 0x20)
+            *c = ' ';                   /* one log line */
+    json_decref(body);
+}
+
 const char *aws_events_rc_text(enum aws_events_rc rc)
 {
     switch (rc) {                        /* no default: -Wswitch names the case we forgot */

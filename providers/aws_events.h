@@ -75,4 +75,13 @@ int aws_events_parse_receive(const char *json, size_t len, struct aws_event *out
 
 const char *aws_events_rc_text(enum aws_events_rc rc);
 
+/* A failed exchange with the queue in SQS's words: code is the error's name from
+ * the JSON protocol's "__type" ("com.amazonaws.sqs#QueueDoesNotExist" ->
+ * "QueueDoesNotExist"; "...#AccessDeniedException" -> "AccessDenied"), else
+ * "HTTP<status>" for an answer without one, "timeout" / "transport" when none came;
+ * detail: "HTTP 403: <SQS's message>" or the transport's error (SQS's messages name
+ * the queue and the caller's ARN, never a key). Both always written. */
+void aws_events_error(const struct http_response *res, char *code, size_t codelen,
+                      char *detail, size_t detaillen);
+
 #endif

@@ -14,6 +14,8 @@
 #define MAX_EVENTS 10
 #define BACKOFF_BASE_MS 1000
 #define BACKOFF_CAP_MS 60000
+#define POLLER_NAME "aws_events_queue"
+#define POLLER_WHAT "events queue"
 
 struct aws_events_poller {
     int64_t sent_ms;                 /* when the current receive went out */
@@ -47,7 +49,7 @@ static void tick(void *arg)
     free(t);
 }
 
-static void later(struct aws_events_poller *p)
+static int64_t later(struct aws_events_poller *p)
 {
     struct poll_tick *t = malloc(sizeof(*t));
     int64_t delay = backoff_jittered_ms(&p->pv.rng, p->failures, BACKOFF_BASE_MS,
@@ -56,6 +58,18 @@ static void later(struct aws_events_poller *p)
         abort();
     t->p = p;
     p->env.defer_background_at(p->env.loop, p->env.now_ms(p->env.loop) + delay, tick, t);
+    return delay;
+}
+
+/* The poll failed (code in SQS's words): once more later, and the runtime told (it
+ * logs it rate-limited and shows it in /readyz and /metrics). */
+static void failed(struct aws_events_poller *p, const char *code, const char *detail)
+{
+    int64_t delay;
+    p->failures++;
+    delay = later(p);
+    if (p->env.poller_report)
+        p->env.poller_report(p->env.report_ud, POLLER_NAME, POLLER_WHAT, code, detail, delay);
 }
 
 /* Signs and sends req (body owned by the caller); 0 when queued. */
@@ -94,23 +108,26 @@ static void on_received(void *ud, const struct http_response *res)
 {
     struct aws_events_poller *p = ud;
     struct aws_event *ev;
-    char err[160];
+    char err[160], code[72], detail[300];
     int n = 0;
     if (p->stopped)
         return;
     if (res->transport != HTTP_OK || res->status != 200) {
-        p->failures++;
-        later(p);
+        aws_events_error(res, code, sizeof(code), detail, sizeof(detail));
+        aws_scrub_message(detail, sizeof(detail), &p->pv.accounts[0].creds,
+                          "(a message quoting the credentials, not shown)");
+        failed(p, code, detail);
         return;
     }
     if (!(ev = calloc(MAX_EVENTS, sizeof(*ev))))
         abort();
     if (aws_events_parse_receive(res->body, res->body_len, ev, MAX_EVENTS, &n, err,
                                  sizeof(err)) != 0) {
-        p->failures++;
-        later(p);
+        failed(p, "UnreadableAnswer", err);
     } else {
         p->failures = 0;
+        if (p->env.poller_report)
+            p->env.poller_report(p->env.report_ud, POLLER_NAME, POLLER_WHAT, NULL, NULL, 0);
         for (int i = 0; i < n; i++)
             if (ev[i].relevant)
                 p->cb(p->ud, &ev[i]);
@@ -134,14 +151,11 @@ static void receive(struct aws_events_poller *p)
         abort();
     p->sent_ms = p->env.now_ms(p->env.loop);
     if (aws_events_receive_request(p->queue_url, req, &body) != 0) {
-        p->failures++;
-        later(p);
+        failed(p, "RequestNotBuilt", "the ReceiveMessage request could not be built");
     } else {
         req->background = 1;
-        if (send_signed(p, req, on_received) != 0) {
-            p->failures++;
-            later(p);
-        }
+        if (send_signed(p, req, on_received) != 0)
+            failed(p, "NotSent", "the ReceiveMessage request could not be signed or sent");
     }
     free(body);
     free(req);

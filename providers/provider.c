@@ -90,6 +90,25 @@ const char *provider_rc_text(enum provider_rc rc)
     return "Unexpected marketplace error.";
 }
 
+const char *provider_rc_name(enum provider_rc rc)
+{
+    switch (rc) {
+    case PROVIDER_OK:             return "ok";
+    case PROVIDER_E_NOT_FOUND:    return "not_found";
+    case PROVIDER_E_NOT_ELIGIBLE: return "not_eligible";
+    case PROVIDER_E_INVALID:      return "invalid";
+    case PROVIDER_E_CONFLICT:     return "conflict";
+    case PROVIDER_E_DENIED:       return "denied";
+    case PROVIDER_E_THROTTLED:    return "throttled";
+    case PROVIDER_E_UNAVAILABLE:  return "unavailable";
+    case PROVIDER_E_TIMEOUT:      return "timeout";
+    case PROVIDER_E_AUTH:         return "auth";
+    case PROVIDER_E_UNSUPPORTED:  return "unsupported";
+    case PROVIDER_E_NOT_SELLER:   return "not_seller";
+    }
+    return "unknown";
+}
+
 int provider_refuse_not_seller(struct provider_result *res, const char *agreement_id,
                                const char *our_account, const char *acceptor,
                                const char *proposer)

@@ -88,6 +88,15 @@ struct provider_env {
     /* One line for the operator's log (never a secret); may be NULL. For what no
      * request waits on, e.g. "this account's id is unknown, checks are weaker". */
     void (*warn)(void *loop, const char *line);
+    /* A background poller's outcome (the events queue, token or credential refresh),
+     * for the log (rate-limited), /readyz and /metrics: code NULL when it worked; else
+     * the service's error code ("AccessDenied", "AADSTS7000215", "HTTP500",
+     * "transport") and a detail line (never a secret), tried again in retry_in_ms
+     * (< 0: when asked). poller names it for the metrics ("aws_events_queue"), what
+     * for the log ("events queue"). May be NULL. */
+    void (*poller_report)(void *report_ud, const char *poller, const char *what,
+                          const char *code, const char *detail, int64_t retry_in_ms);
+    void *report_ud;
 };
 
 struct provider_ops {
@@ -129,6 +138,8 @@ int provider_suspend(struct provider *p, const struct provider_target *t, provid
 
 /* One sentence per code, for the thread and the record. */
 const char *provider_rc_text(enum provider_rc rc);
+/* A short name per code, for metrics' labels: "ok", "not_found", "throttled", ... */
+const char *provider_rc_name(enum provider_rc rc);
 
 /* Only an agreement's seller (its proposer) can ask for its cancellation. When
  * our_account (this seller account's id; "" when unknown) is the agreement's acceptor

@@ -187,6 +187,38 @@ int pg_count_pending(struct store *s, const char *request_id, enum effect_kind k
     return STORE_OK;
 }
 
+/* ---- for /metrics ---- */
+
+int pg_count_requests(struct store *s, store_count_cb cb, void *ud)
+{
+    PGresult *res = NULL;
+    int rc;
+    if ((rc = pg_query(s, "SELECT state, market, COUNT(*) FROM requests GROUP BY state, market",
+                       0, NULL, &res, NULL, "count requests")))
+        return rc;
+    for (int i = 0; i < PQntuples(res); i++)
+        if (cb(ud, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), pg_get_int(res, i, 2)))
+            break;
+    PQclear(res);
+    return STORE_OK;
+}
+
+int pg_outbox_stats(struct store *s, int64_t now_ms, int64_t *pending, int64_t *oldest_due_ms)
+{
+    char now[PG_INT_MAX];
+    const char *params[1] = {pg_int(now, now_ms)};
+    PGresult *res = NULL;
+    int rc;
+    if ((rc = pg_query(s, "SELECT COUNT(*), MIN(CASE WHEN due_ms <= $1 THEN due_ms END)"
+                          " FROM outbox WHERE status = 'pending'", 1, params, &res, NULL,
+                       "outbox stats")))
+        return rc;
+    *pending = pg_get_int(res, 0, 0);
+    *oldest_due_ms = PQgetisnull(res, 0, 1) ? 0 : pg_get_int(res, 0, 1);
+    PQclear(res);
+    return STORE_OK;
+}
+
 /* ---- housekeeping ---- */
 
 int pg_prune(struct store *s, int64_t dedup_before_ms, int64_t done_before_ms, int *n_out)

@@ -58,6 +58,8 @@ int sqlite_lease_owners(struct store *s, int64_t now_ms,
                         int (*cb)(void *ud, const char *owner), void *ud);
 int sqlite_next_due_after(struct store *s, int64_t after_ms, int64_t *due_ms);
 int sqlite_count_pending(struct store *s, const char *request_id, enum effect_kind kind, int *n);
+int sqlite_count_requests(struct store *s, store_count_cb cb, void *ud);
+int sqlite_outbox_stats(struct store *s, int64_t now_ms, int64_t *pending, int64_t *oldest_due_ms);
 int sqlite_prune(struct store *s, int64_t dedup_before_ms, int64_t done_before_ms, int *n_out);
 int sqlite_intent_add(struct store *s, const struct store_intent *in, int64_t lease_until_ms,
                       int64_t now_ms, int64_t *id_out);

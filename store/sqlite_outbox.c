@@ -259,6 +259,44 @@ out:
     return rc;
 }
 
+/* ---- for /metrics ---- */
+
+int sqlite_count_requests(struct store *s, store_count_cb cb, void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, step;
+    if ((rc = sqlite_prepare(s, "SELECT state, market, COUNT(*) FROM requests"
+                                " GROUP BY state, market", &st, "count requests")))
+        goto out;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(ud, (const char *)sqlite3_column_text(st, 0),
+               (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2)))
+            break;
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = sqlite_fail(s, "count requests");
+out:
+    sqlite_release(s, st);
+    return rc;
+}
+
+int sqlite_outbox_stats(struct store *s, int64_t now_ms, int64_t *pending, int64_t *oldest_due_ms)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = sqlite_prepare(s, "SELECT COUNT(*), MIN(CASE WHEN due_ms <= ? THEN due_ms END)"
+                                " FROM outbox WHERE status = 'pending'", &st, "outbox stats")))
+        goto out;
+    if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_step(st) != SQLITE_ROW) {
+        rc = sqlite_fail(s, "outbox stats");
+        goto out;
+    }
+    *pending = sqlite3_column_int64(st, 0);
+    *oldest_due_ms = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 1);
+out:
+    sqlite_release(s, st);
+    return rc;
+}
+
 /* ---- housekeeping ---- */
 
 int sqlite_prune(struct store *s, int64_t dedup_before_ms, int64_t done_before_ms, int *n_out)

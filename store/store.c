@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "store/store_int.h"
 #include "store/request_json.h"
@@ -86,6 +87,31 @@ void store_on_connection(struct store *s, store_connection_cb cb, void *ud)
     }
 }
 
+void store_on_commit(struct store *s, store_commit_cb cb, void *ud)
+{
+    if (s) {
+        s->on_commit = cb;
+        s->on_commit_ud = ud;
+    }
+}
+
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A transaction's (commit = 1) or a batch's end, timed for store_on_commit. */
+static int timed_commit(struct store *s, int batch)
+{
+    int64_t t0 = s->on_commit ? monotonic_us() : 0;
+    int rc = batch ? s->ops->batch_close(s, 1) : s->ops->tx_commit(s);
+    if (rc == STORE_OK && s->on_commit)
+        s->on_commit(s->on_commit_ud, monotonic_us() - t0);
+    return rc;
+}
+
 int store_is_up(const struct store *s)
 {
     return s && (!s->ops->is_up || s->ops->is_up(s));
@@ -133,7 +159,7 @@ int store_migrate(struct store *s)
     for (; version < store_migration_count; version++)
         if ((rc = s->ops->migrate_step(s, &store_migrations[version], version + 1)))
             goto out;
-    rc = s->ops->tx_commit(s);
+    rc = timed_commit(s, 0);
 out:
     if (rc != STORE_OK)
         s->ops->tx_rollback(s);
@@ -186,7 +212,7 @@ int store_batch_commit(struct store *s)
         return store_failf(s, STORE_E_IO, "commit batch: rolled back by an earlier error (%s)",
                            s->err[0] ? s->err : "unknown");
     }
-    if ((rc = s->ops->batch_close(s, 1)))
+    if ((rc = timed_commit(s, 1)))
         store_forget_decoded(s);
     return rc;
 }
@@ -252,7 +278,7 @@ int store_commit_transition(struct store *s, const struct request *after,
         (ev && (rc = s->ops->insert_event(s, after, from, ev, now_ms))) ||
         (fx && fx->len > 0 && (rc = s->ops->insert_effects(s, after->id, fx, now_ms))))
         goto out;
-    rc = s->ops->tx_commit(s);
+    rc = timed_commit(s, 0);
 out:
     if (rc != STORE_OK) {
         s->ops->tx_rollback(s);
@@ -364,7 +390,7 @@ static int set_card_once(struct store *s, const char *request_id, const char *ca
     }
     if ((rc = s->ops->update_card(s, request_id, card_ts, data, rq.version)))
         goto out;
-    rc = s->ops->tx_commit(s);
+    rc = timed_commit(s, 0);
 out:
     if (rc != STORE_OK) {
         s->ops->tx_rollback(s);
@@ -618,6 +644,22 @@ int store_next_due_after(struct store *s, int64_t after_ms, int64_t *due_ms)
         return STORE_E_INVALID;
     s->err[0] = '\0';
     return s->ops->next_due_after(s, after_ms, due_ms);
+}
+
+int store_count_requests(struct store *s, store_count_cb cb, void *ud)
+{
+    if (!s || !cb)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    return s->ops->count_requests(s, cb, ud);
+}
+
+int store_outbox_stats(struct store *s, int64_t now_ms, int64_t *pending, int64_t *oldest_due_ms)
+{
+    if (!s || !pending || !oldest_due_ms)
+        return STORE_E_INVALID;
+    s->err[0] = '\0';
+    return s->ops->outbox_stats(s, now_ms, pending, oldest_due_ms);
 }
 
 int store_count_pending(struct store *s, const char *request_id, enum effect_kind kind, int *n)

@@ -53,6 +53,10 @@ void store_set_chat(struct store *s, const char *chat);
  * connects again (at most 2 s); cb then hears up = 1 and down_ms, how long it was
  * down. A batch open when the connection went fails at its commit. */
 typedef void (*store_connection_cb)(void *ud, int up, const char *why, int64_t down_ms);
+/* After each commit of a transition, a card's update, the migrations or a batch
+ * (store_batch_commit): how long the commit itself took, for /metrics. */
+typedef void (*store_commit_cb)(void *ud, int64_t commit_us);
+void store_on_commit(struct store *s, store_commit_cb cb, void *ud);
 void store_on_connection(struct store *s, store_connection_cb cb, void *ud);
 int store_is_up(const struct store *s);
 /* Down: tries to connect again if the back-off allows (else STORE_E_IO at once, and
@@ -189,6 +193,13 @@ int store_next_due(struct store *s, int64_t *due_ms);
 int store_next_due_after(struct store *s, int64_t after_ms, int64_t *due_ms);
 /* Pending effects of a request (e.g. to count timers in tests). */
 int store_count_pending(struct store *s, const char *request_id, enum effect_kind kind, int *n);
+/* Requests by state and market ("aws", "azure"): cb once per pair that has any, for
+ * /metrics (one grouped count; a non-zero return from cb stops it). */
+typedef int (*store_count_cb)(void *ud, const char *state, const char *market, int64_t n);
+int store_count_requests(struct store *s, store_count_cb cb, void *ud);
+/* The outbox's pending effects, and the due time of the oldest of them due at now_ms
+ * (*oldest_due_ms = 0 when none is due yet). */
+int store_outbox_stats(struct store *s, int64_t now_ms, int64_t *pending, int64_t *oldest_due_ms);
 
 /* 1 when key was new (now recorded), 0 when seen before; <0 on error. */
 int store_seen_once(struct store *s, const char *key, int64_t now_ms);

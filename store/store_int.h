@@ -122,6 +122,9 @@ struct store_ops {
                         int (*cb)(void *ud, const char *owner), void *ud);
     int (*next_due_after)(struct store *s, int64_t after_ms, int64_t *due_ms);
     int (*count_pending)(struct store *s, const char *request_id, enum effect_kind kind, int *n);
+    int (*count_requests)(struct store *s, store_count_cb cb, void *ud);
+    int (*outbox_stats)(struct store *s, int64_t now_ms, int64_t *pending,
+                        int64_t *oldest_due_ms);
     int (*prune)(struct store *s, int64_t dedup_before_ms, int64_t done_before_ms, int *n_out);
 
     int (*intent_add)(struct store *s, const struct store_intent *in, int64_t lease_until_ms,
@@ -159,6 +162,8 @@ struct store {
     unsigned wake_serial;               /* changes when wake_fd may have (a new connection) */
     store_connection_cb on_connection;  /* store_on_connection */
     void *on_connection_ud;
+    store_commit_cb on_commit;          /* store_on_commit */
+    void *on_commit_ud;
     struct decoded_slot decoded[DECODED_CACHE_SIZE];
 };
 

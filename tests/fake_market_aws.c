@@ -34,6 +34,7 @@
 #include "tests/fake_market_int.h"
 
 #define NS_AGREEMENT "com.amazonaws.marketplaceagreement"
+#define NS_SQS "com.amazonaws.sqs"
 #define SELLER_ACCOUNT FM_SELLER_ACCOUNT  /* the bot's seller account */
 #define CASE_ACCOUNT "123456789012"      /* the account in case ids the tests expect */
 #define MAX_PAGE 100
@@ -817,6 +818,35 @@ static const struct op { const char *name; op_fn fn; } agreement_ops[] = {
     {NULL, NULL},
 };
 
+/* An SQS error as the JSON protocol answers it: __type in SQS's namespace (or the
+ * service-wide one for AccessDenied), its message, and the x-amzn-query-error header
+ * that maps it back to the query protocol's code. --fail ReceiveMessage:403:
+ * AccessDenied:N, ...:400:QueueDoesNotExist:N, ...:500:InternalError:N. */
+static void sqs_fail(struct fm_answer *a, const struct fm_fault *ft)
+{
+    static const struct {
+        const char *type, *full, *query, *message;
+    } known[] = {
+        {"AccessDenied", "com.amazon.coral.service#AccessDeniedException", "AccessDenied;Sender",
+         "User: arn:aws:iam::123456789012:user/seller is not authorized to perform: "
+         "sqs:receivemessage on resource: arn:aws:sqs:us-east-1:123456789012:cancelbot-events "
+         "because no identity-based policy allows the sqs:receivemessage action"},
+        {"QueueDoesNotExist", NS_SQS "#QueueDoesNotExist",
+         "AWS.SimpleQueueService.NonExistentQueue;Sender", "The specified queue does not exist."},
+        {"InternalError", NS_SQS "#InternalError", "InternalError;Receiver",
+         "We encountered an internal error. Please try again."},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (strcmp(ft->type, known[i].type))
+            continue;
+        fm_aws_fail(a, NULL, (int)ft->status, known[i].full, "%s", known[i].message);
+        fm_answer_header(a, "x-amzn-query-error", known[i].query);
+        return;
+    }
+    fm_aws_fail(a, strchr(ft->type, '#') ? NULL : NS_SQS, (int)ft->status, ft->type,
+                "Injected by fake_market --fail.");
+}
+
 int fm_aws_handle(struct fm *f, const struct fm_call *c, struct fm_answer *a)
 {
     struct fm_aws *s = f->aws;
@@ -868,6 +898,8 @@ int fm_aws_handle(struct fm *f, const struct fm_call *c, struct fm_answer *a)
         if (!ft.type)                /* a throttle: the model says 429; Support says 400 */
             fm_aws_fail(a, support ? NULL : NS_AGREEMENT, support ? 400 : 429,
                         "ThrottlingException", "Rate exceeded");
+        else if (sqs)
+            sqs_fail(a, &ft);
         else
             fm_aws_fail(a, strchr(ft.type, '#') || support ? NULL : NS_AGREEMENT,
                         (int)ft.status, ft.type, "Injected by fake_market --fail.");

@@ -393,8 +393,42 @@ static void test_answer_that_is_not_sqs_json_fails_with_reason(void)
     }
 }
 
+/* SQS's JSON-protocol errors, as the poller logs and counts them. */
+static void test_errors_are_named_as_sqs_names_them(void)
+{
+    struct http_response res;
+    char code[72], detail[300];
+    memset(&res, 0, sizeof(res));
+    res.status = 403;
+    res.body = "{\"__type\":\"com.amazon.coral.service#AccessDeniedException\",\"message\":"
+               "\"User: arn:aws:iam::123456789012:user/x is not authorized\\nto do it\"}";
+    res.body_len = strlen(res.body);
+    aws_events_error(&res, code, sizeof(code), detail, sizeof(detail));
+    CHECK_STR(code, "AccessDenied");
+    CHECK_STR(detail, "HTTP 403: User: arn:aws:iam::123456789012:user/x is not authorized to do it");
+    res.status = 400;
+    res.body = "{\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\",\"message\":\"The specified "
+               "queue does not exist.\"}";
+    res.body_len = strlen(res.body);
+    aws_events_error(&res, code, sizeof(code), detail, sizeof(detail));
+    CHECK_STR(code, "QueueDoesNotExist");
+    res.status = 500;
+    res.body = "<html>oops</html>";
+    res.body_len = strlen(res.body);
+    aws_events_error(&res, code, sizeof(code), detail, sizeof(detail));
+    CHECK_STR(code, "HTTP500");
+    CHECK_STR(detail, "HTTP 500");
+    memset(&res, 0, sizeof(res));
+    res.transport = HTTP_E_TIMEOUT;
+    snprintf(res.error, sizeof(res.error), "Operation timed out after 30000 milliseconds");
+    aws_events_error(&res, code, sizeof(code), detail, sizeof(detail));
+    CHECK_STR(code, "timeout");
+    CHECK_CONTAINS(detail, "timed out");
+}
+
 int main(void)
 {
+    RUN(test_errors_are_named_as_sqs_names_them);
     RUN(test_receive_is_a_signable_twenty_second_long_poll_of_ten);
     RUN(test_legacy_queue_host_posts_to_the_regional_sqs_endpoint);
     RUN(test_queue_region_comes_from_the_host);

@@ -1,6 +1,7 @@
 /* tests/test_http_health.c -- CANCELBOT_HTTP_ADDR's parsing and the probes' answers
  * (health_answer: a pure function of a snapshot), without a socket; the listener
  * itself is exercised by e2e_slack_health.sh. */
+#include <stdio.h>
 #include <string.h>
 #include "bot/http_health.h"
 #include "tests/check.h"
@@ -84,6 +85,21 @@ static void test_readyz_says_what_is_not_ready(void)
     CHECK_CONTAINS(body, "policy");
 }
 
+/* A failing background poller is named, but the bot stays ready for Slack's work. */
+static void test_readyz_names_failing_pollers(void)
+{
+    struct health_snapshot s = all_well();
+    char body[HEALTH_BODY_MAX];
+    snprintf(s.pollers, sizeof(s.pollers), "poller aws_events_queue failing: AccessDenied "
+             "for 40 s\n");
+    CHECK(health_answer("GET", "/readyz", &s, body, sizeof(body)) == 200);
+    CHECK_STR(body, "ready\npoller aws_events_queue failing: AccessDenied for 40 s\n");
+    s.slack_live = 0;
+    CHECK(health_answer("GET", "/readyz", &s, body, sizeof(body)) == 503);
+    CHECK_STR(body, "not ready: slack not connected (reconnecting)\n"
+                    "poller aws_events_queue failing: AccessDenied for 40 s\n");
+}
+
 static void test_other_paths_and_methods(void)
 {
     struct health_snapshot s = all_well();
@@ -102,6 +118,7 @@ int main(void)
     RUN(test_addr_bad_values_name_the_variable);
     RUN(test_healthz_follows_the_last_tick);
     RUN(test_readyz_says_what_is_not_ready);
+    RUN(test_readyz_names_failing_pollers);
     RUN(test_other_paths_and_methods);
     return check_summary();
 }

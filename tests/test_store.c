@@ -693,6 +693,51 @@ static void test_next_due_is_the_earliest_claimable_time(void)
     fixture_close(&f);
 }
 
+/* ---- /metrics' gauges ---- */
+
+struct state_counts {
+    char seen[256];
+    int64_t total;
+};
+
+static int on_state_count(void *ud, const char *state, const char *market, int64_t n)
+{
+    struct state_counts *c = ud;
+    size_t used = strlen(c->seen);
+    snprintf(c->seen + used, sizeof(c->seen) - used, "%s/%s=%lld;", state, market, (long long)n);
+    c->total += n;
+    return 0;
+}
+
+static void test_metrics_gauges_count_states_and_the_outbox(void)
+{
+    struct fixture f;
+    struct state_counts c;
+    struct stored_effect got[2];
+    int64_t pending = -1, oldest = -1;
+    int n = -1;
+    if (fixture_open(&f))
+        return;
+    memset(&c, 0, sizeof(c));
+    CHECK(store_count_requests(f.s, on_state_count, &c) == STORE_OK && c.total == 0);
+    CHECK(store_outbox_stats(f.s, T0, &pending, &oldest) == STORE_OK && pending == 0 &&
+          oldest == 0);
+    request_with_timers(f.s, "CR-1", (const int64_t[]){ T0 + 5 * MIN, T0 + MIN, 0 });
+    request_with_timers(f.s, "CR-2", (const int64_t[]){ T0 + 9 * MIN, 0 });
+    CHECK(store_count_requests(f.s, on_state_count, &c) == STORE_OK);
+    CHECK_STR(c.seen, "submitted/aws=2;");
+    CHECK(store_outbox_stats(f.s, T0, &pending, &oldest) == STORE_OK && pending == 3 &&
+          oldest == 0);                   /* none due yet */
+    CHECK(store_outbox_stats(f.s, T0 + 6 * MIN, &pending, &oldest) == STORE_OK &&
+          pending == 3 && oldest == T0 + MIN);
+    CHECK(store_claim_due_effects(f.s, T0 + 6 * MIN, MIN, 1, got, &n) == STORE_OK && n == 1);
+    CHECK(store_effect_done(f.s, got[0].id, "ok") == STORE_OK);
+    /* effects of a request run in id order: CR-1's T0+5min went first */
+    CHECK(store_outbox_stats(f.s, T0 + 6 * MIN, &pending, &oldest) == STORE_OK &&
+          pending == 2 && oldest == T0 + MIN);
+    fixture_close(&f);
+}
+
 /* ---- ids, history, lists, cards ---- */
 
 static void test_request_ids_count_per_kind_and_survive_reopen(void)
@@ -1396,6 +1441,7 @@ int main(void)
     RUN(test_done_effect_is_never_claimed_again);
     RUN(test_release_leases_frees_claimed_effects);
     RUN(test_next_due_is_the_earliest_claimable_time);
+    RUN(test_metrics_gauges_count_states_and_the_outbox);
     RUN(test_request_ids_count_per_kind_and_survive_reopen);
     RUN(test_history_is_oldest_first);
     RUN(test_list_filters_newest_first);
