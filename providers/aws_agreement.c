@@ -308,6 +308,26 @@ static void send_next(struct aws_call *c)
         send_api(c);
 }
 
+/* A credentials refresh is a background poller's work as far as the operator is
+ * concerned: one that keeps failing must show in the log, /readyz and /metrics. */
+static void report_creds(struct aws_call *c, const struct http_response *rsp, const char *why)
+{
+    struct provider *p = c->p;
+    char what[96], code[32];
+    if (!p->env.poller_report)
+        return;
+    snprintf(what, sizeof(what), "AWS credentials of seller account %.40s", c->acct->name);
+    if (!rsp)
+        p->env.poller_report(p->env.report_ud, "aws_credentials", what, NULL, NULL, -1);
+    else if (rsp->transport != HTTP_OK)
+        p->env.poller_report(p->env.report_ud, "aws_credentials", what,
+                             rsp->transport == HTTP_E_TIMEOUT ? "timeout" : "transport", why, -1);
+    else {
+        snprintf(code, sizeof(code), "HTTP%ld", rsp->status);
+        p->env.poller_report(p->env.report_ud, "aws_credentials", what, code, why, -1);
+    }
+}
+
 static void on_creds(void *ud, const struct http_response *rsp)
 {
     struct aws_call *c = ud;
@@ -316,6 +336,7 @@ static void on_creds(void *ud, const struct http_response *rsp)
     char why[512];
     int rc;
     if (rsp->transport != HTTP_OK) {
+        report_creds(c, rsp, rsp->error[0] ? rsp->error : "transport error");
         finish_with(c, rsp->transport == HTTP_E_TIMEOUT ? PROVIDER_E_TIMEOUT : PROVIDER_E_UNAVAILABLE,
                     "Could not fetch the %s of seller account '%s': %.200s.", a->source, a->name,
                     rsp->error[0] ? rsp->error : "transport error");
@@ -326,6 +347,7 @@ static void on_creds(void *ud, const struct http_response *rsp)
              : aws_web_identity_parse(rsp->body ? rsp->body : "", rsp->body_len, &cr, why,
                                       sizeof(why));
     if (rc != AWS_CRED_OK) {
+        report_creds(c, rsp, why);
         finish_with(c, rsp->status >= 500 ? PROVIDER_E_UNAVAILABLE : PROVIDER_E_AUTH,
                     "Could not get the %s of seller account '%s' (HTTP %ld): %s", a->source,
                     a->name, rsp->status, why);
@@ -334,6 +356,7 @@ static void on_creds(void *ud, const struct http_response *rsp)
     a->creds = cr;
     a->have_creds = 1;
     OPENSSL_cleanse(&cr, sizeof(cr));
+    report_creds(c, NULL, NULL);
     send_next(c);
 }
 

@@ -768,6 +768,8 @@ static int azure_setup(struct provider *p, const char *config_json, azure_getenv
     ap->s.auth.http = p->env.http;
     ap->s.auth.loop = p->env.loop;
     ap->s.auth.now_ms = p->env.now_ms;
+    ap->s.auth.report = p->env.poller_report;
+    ap->s.auth.report_ud = p->env.report_ud;
     return 0;
 }
 

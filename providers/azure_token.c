@@ -508,6 +508,43 @@ int azure_token_parse(struct azure_tenant *t, const struct http_response *res, i
     return rc;
 }
 
+/* Entra ID's own words for a refused sign-in: its "error" ("invalid_client") with
+ * the first AADSTS number when it gives one; else the HTTP status. */
+static void token_error_code(const struct http_response *res, char *code, size_t len)
+{
+    json_t *root = res->body_len ? json_loadb(res->body, res->body_len, 0, NULL) : NULL;
+    const char *error = json_string_value(json_object_get(root, "error"));
+    json_t *codes = json_object_get(root, "error_codes");
+    if (error && json_is_integer(json_array_get(codes, 0)))
+        snprintf(code, len, "%.60s AADSTS%lld", error,
+                 (long long)json_integer_value(json_array_get(codes, 0)));
+    else if (error)
+        snprintf(code, len, "%.60s", error);
+    else
+        snprintf(code, len, "HTTP%ld", res->status);
+    json_decref(root);
+}
+
+static void report_sign_in(const struct azure_auth *a, const struct azure_tenant *t, int rc,
+                           const struct http_response *res, const char *why)
+{
+    char code[96], what[96];
+    if (!a->report)
+        return;
+    snprintf(what, sizeof(what), "Partner Center sign-in of tenant %.40s", t->name);
+    if (rc == PROVIDER_OK) {
+        a->report(a->report_ud, "azure_token", what, NULL, NULL, -1);
+        return;
+    }
+    if (res->transport == HTTP_E_TIMEOUT)
+        snprintf(code, sizeof(code), "timeout");
+    else if (res->transport != HTTP_OK)
+        snprintf(code, sizeof(code), "transport");
+    else
+        token_error_code(res, code, sizeof(code));
+    a->report(a->report_ud, "azure_token", what, code, why, -1);
+}
+
 static void on_token_answer(void *ud, const struct http_response *res)
 {
     struct azure_token_fetch *f = ud;
@@ -531,6 +568,7 @@ static void on_token_answer(void *ud, const struct http_response *res)
     } else {
         rc = azure_token_parse(t, res, f->a->now_ms(f->a->loop), why, sizeof(why));
     }
+    report_sign_in(f->a, t, rc, res, why);
     w = t->waiters;
     t->waiters = NULL;               /* a waiter may ask again: it starts a new list */
     free(f);

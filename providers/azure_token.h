@@ -46,6 +46,11 @@ struct azure_auth {
     struct http_client *http;
     void *loop;
     int64_t (*now_ms)(void *loop);
+    /* Each sign-in's outcome, as a background poller's (provider_env.poller_report):
+     * a refresh that keeps failing must show. May be NULL. */
+    void (*report)(void *report_ud, const char *poller, const char *what, const char *code,
+                   const char *detail, int64_t retry_in_ms);
+    void *report_ud;
 };
 
 /* Someone waiting for a tenant's token; embed it and recover the container in done.
