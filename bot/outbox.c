@@ -63,9 +63,23 @@ static void run_retry(struct effect_run *run, const char *error)
     free(run);
 }
 
+/* Stopping, and the call did not get through: nothing is recorded, the lease goes back
+ * at bot_close and the next process runs the effect again (bot_begin_stop). */
+static int abandon_for_stop(struct effect_run *run)
+{
+    if (!run->bot->stopping)
+        return 0;
+    log_info("%s: %s cut short by the stop; left for the next start", run->request_id,
+             effect_kind_name(run->kind));
+    free(run);
+    return 1;
+}
+
 static void on_chat_done(void *ud, enum chat_rc rc, const char *ts)
 {
     struct effect_run *run = ud;
+    if (rc != CHAT_OK && abandon_for_stop(run))
+        return;
     if (rc == CHAT_OK) {
         if (run->kind == EFFECT_POST_CARD && ts &&
             store_set_card_ts(run->bot->store, run->request_id, ts) != STORE_OK)
@@ -113,6 +127,10 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
                  effect_kind_name(run->kind), run->request_id);
         fflush(NULL);
         raise(SIGKILL);
+    }
+    if (provider_transient(res->rc) && abandon_for_stop(run)) {
+        free(ev);
+        return;
     }
     if (res->rc != PROVIDER_OK && (provider_transient(res->rc) || run->kind == EFFECT_PROVIDER_POLL)) {
         /* A poll that fails is retried whatever the cause: the request must not be left
@@ -460,7 +478,7 @@ int bot_run_due_max(struct bot *b, int max)
     int n = 0;
     /* While envelopes are being persisted nothing may start: the batch may still
      * roll back. The loop runs due effects once it is committed. */
-    if (b->hold_effects)
+    if (b->hold_effects || b->effects_paused)
         return 0;
     bot_maintain(b);
     if (max > CLAIM_BATCH)
