@@ -270,10 +270,28 @@ static void test_postgres_errors_never_show_the_password(void)
         if (strstr(err, "Sw0rdfish"))
             fprintf(stderr, "  leaked: %s\n", err);
     }
-    CHECK(store_open_postgres(bad[0], &s, err, sizeof(err)) == STORE_E_IO);
+    /* Nothing listening: worth retrying (the runtime waits for it), unlike a refusal. */
+    CHECK(store_open_postgres(bad[0], &s, err, sizeof(err)) == STORE_E_UNREACHABLE);
     CHECK_CONTAINS(err, "127.0.0.1");
+    CHECK_CONTAINS(err, "refused");
     CHECK(store_open_postgres(bad[3], &s, err, sizeof(err)) == STORE_E_INVALID);
     CHECK_CONTAINS(err, "postgresql://");
+}
+
+/* The server answers and refuses (a database that does not exist): not a network
+ * failure, so not retried; the server's reason is kept. Needs the test cluster. */
+static void test_postgres_refusal_is_not_unreachable(void)
+{
+    const char *base = getenv("CANCELBOT_TEST_DATABASE_URL");
+    const char *slash;
+    char url[512], err[256];
+    struct store *s = NULL;
+    if (!base || !*base || !(slash = strrchr(base, '/')) || strchr(slash, '?'))
+        return;
+    snprintf(url, sizeof(url), "%.*s/cancelbot_no_such_database", (int)(slash - base), base);
+    CHECK(store_open_postgres(url, &s, err, sizeof(err)) == STORE_E_IO);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "does not exist");
 }
 
 /* ---- request_json ---- */
@@ -1357,6 +1375,7 @@ int main(void)
     RUN(test_open_of_impossible_path_fails_without_output);
     RUN(test_open_under_a_file_says_not_a_directory);
     RUN(test_postgres_errors_never_show_the_password);
+    RUN(test_postgres_refusal_is_not_unreachable);
     RUN(test_json_round_trips_every_field);
     RUN(test_json_missing_and_unknown_keys_are_tolerated);
     RUN(test_json_refuses_wrong_types_and_names);
