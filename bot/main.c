@@ -33,7 +33,8 @@ static const char usage_text[] =
     "  shell         the terminal stand-in for a Slack channel\n"
     "                [--as USER] [--config FILE] [--db FILE | --database-url URL]\n"
     "                [--seed FILE]\n"
-    "  check-config  validate the policy file [--config FILE]\n"
+    "  check-config  validate the policy file, with the environment as run sees it\n"
+    "                [--config FILE] [--db FILE | --database-url URL] [--seed FILE]\n"
     "  export        write the record of every request\n"
     "                [--format csv|json] [--since YYYY-MM-DD] [--db FILE | --database-url URL]\n"
     "                [--output FILE]\n"
@@ -90,12 +91,17 @@ static const char shell_usage[] =
     "  -h, --help      this text\n";
 
 static const char check_config_usage[] =
-    "usage: cancelbot check-config [--config FILE]\n"
+    "usage: cancelbot check-config [--config FILE] [--db FILE | --database-url URL]\n"
+    "                              [--seed FILE]\n"
     "\n"
-    "Validates the policy file and names every problem with what is accepted.\n"
-    "Exit status 0 when it is valid (or there is none), 1 when it is not.\n"
+    "Validates the policy file and names every problem with what is accepted, then\n"
+    "checks it with the environment as `run` would before connecting (Slack tokens'\n"
+    "kinds, CANCELBOT_* values, where the record is, each marketplace provider with\n"
+    "the credentials the environment gives it), in the words `run` would use.\n"
+    "Exit status 0 when `run` would start, 1 when it would not.\n"
     "\n"
     "  --config FILE   the policy file (default: CANCELBOT_CONFIG, else ./cancelbot.json)\n"
+    "  --db FILE, --database-url URL, --seed FILE   as `run` would be given them\n"
     "  -h, --help      this text\n";
 
 static const char export_usage[] =
@@ -591,7 +597,8 @@ static int cmd_help(const struct cli *cli);
 static const struct command commands[] = {
     {"run", "--config --db --database-url --seed", run_usage, cmd_run},
     {"shell", "--as --config --db --database-url --seed", shell_usage, cmd_shell},
-    {"check-config", "--config", check_config_usage, cmd_check_config},
+    {"check-config", "--config --db --database-url --seed", check_config_usage,
+     cmd_check_config},
     {"export", "--format --since --db --database-url --output", export_usage, cmd_export},
     {"migrate", "--db --database-url --from", migrate_usage, cmd_migrate},
     {"version", "", version_usage, cmd_version},
