@@ -211,9 +211,16 @@ static void finish(struct http_curl *h, struct xfer *x, CURLcode code)
         x->res.transport = code == CURLE_OPERATION_TIMEDOUT ? HTTP_E_TIMEOUT
                          : (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
                             code == CURLE_SSL_CONNECT_ERROR) ? HTTP_E_CONNECT : HTTP_E_OTHER;
+        long os_errno = 0;
         snprintf(x->res.error, sizeof(x->res.error), "%s",
                  x->too_big ? "response too large" : x->errbuf[0] ? x->errbuf
                                                                    : curl_easy_strerror(code));
+        /* The system's reason ("Connection refused") says more than curl's category. */
+        if (curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK && os_errno &&
+            strlen(x->res.error) + 40 < sizeof(x->res.error))
+            snprintf(x->res.error + strlen(x->res.error),
+                     sizeof(x->res.error) - strlen(x->res.error), " (%s)",
+                     strerror((int)os_errno));
     }
     x->res.body = x->resp ? x->resp : "";
     x->res.body_len = x->resp_len;

@@ -70,7 +70,9 @@ int health_parse_addr(const char *value, struct health_addr *out, char *err, siz
 static int not_ready(const struct health_snapshot *s, char *body, size_t cap)
 {
     const char *why = NULL;
-    if (!s->policy_loaded)
+    if (s->starting && *s->starting)
+        why = s->starting;
+    else if (!s->policy_loaded)
         why = "policy not loaded";
     else if (!s->store_up)
         why = s->store_is_sqlite ? "database unreachable"

@@ -35,6 +35,8 @@ struct health_snapshot {
     int store_is_sqlite;             /* else PostgreSQL: for the reason's wording */
     int policy_loaded;
     char pollers[HEALTH_POLLERS_MAX];   /* one line per failing poller; "" when none */
+    const char *starting;            /* start-up still waits: for what, in a few words
+                                        (NULL or "": started) */
 };
 
 /* The status (200, 404, 405, 503) and a short plain-text body for METHOD PATH. */

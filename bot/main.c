@@ -2,12 +2,16 @@
  * version, help. Reads the environment (the configuration contract of DESIGN.md) and
  * hands plain values to the runtime; nothing below main() calls getenv except the
  * credential chains of the providers. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include "bot/config.h"
+#include "bot/http_curl.h"
+#include "bot/runtime.h"
 #include "bot/log.h"
 #include "bot/shell.h"
 #include "bot/slack_run.h"
@@ -24,11 +28,13 @@ static const char usage_text[] =
     "usage: cancelbot <command> [options]\n"
     "\n"
     "  run           connect to Slack when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set;\n"
-    "                otherwise start the terminal shell on the simulated marketplace\n"
+    "                otherwise, on a terminal, start the terminal shell (without one:\n"
+    "                exit 2 and say which variables to set)\n"
     "  shell         the terminal stand-in for a Slack channel\n"
     "                [--as USER] [--config FILE] [--db FILE | --database-url URL]\n"
     "                [--seed FILE]\n"
-    "  check-config  validate the policy file [--config FILE]\n"
+    "  check-config  validate the policy file, with the environment as run sees it\n"
+    "                [--config FILE] [--db FILE | --database-url URL] [--seed FILE]\n"
     "  export        write the record of every request\n"
     "                [--format csv|json] [--since YYYY-MM-DD] [--db FILE | --database-url URL]\n"
     "                [--output FILE]\n"
@@ -49,7 +55,13 @@ static const char run_usage[] =
     "usage: cancelbot run [--config FILE] [--db FILE | --database-url URL] [--seed FILE]\n"
     "\n"
     "Connects to Slack (Socket Mode) when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set;\n"
-    "otherwise starts the terminal shell on the simulated marketplace.\n"
+    "otherwise, when standard input is a terminal, starts the terminal shell on the\n"
+    "simulated marketplace, and without a terminal (a service) exits with status 2 naming\n"
+    "the variables to set (`cancelbot shell` always starts the shell). What it would refuse\n"
+    "(policy and environment together) is checked before it connects anywhere; network\n"
+    "failures at start-up (Slack, PostgreSQL) are retried with back-off, and only Slack's\n"
+    "refusal of a token or the database's refusal of the login stops it. SIGTERM or SIGINT\n"
+    "stops it within 5 s, exit status 0.\n"
     "\n"
     "  --config FILE   the policy file (default: CANCELBOT_CONFIG, else ./cancelbot.json,\n"
     "                  else the built-in demo policy)\n"
@@ -79,12 +91,17 @@ static const char shell_usage[] =
     "  -h, --help      this text\n";
 
 static const char check_config_usage[] =
-    "usage: cancelbot check-config [--config FILE]\n"
+    "usage: cancelbot check-config [--config FILE] [--db FILE | --database-url URL]\n"
+    "                              [--seed FILE]\n"
     "\n"
-    "Validates the policy file and names every problem with what is accepted.\n"
-    "Exit status 0 when it is valid (or there is none), 1 when it is not.\n"
+    "Validates the policy file and names every problem with what is accepted, then\n"
+    "checks it with the environment as `run` would before connecting (Slack tokens'\n"
+    "kinds, CANCELBOT_* values, where the record is, each marketplace provider with\n"
+    "the credentials the environment gives it), in the words `run` would use.\n"
+    "Exit status 0 when `run` would start, 1 when it would not.\n"
     "\n"
     "  --config FILE   the policy file (default: CANCELBOT_CONFIG, else ./cancelbot.json)\n"
+    "  --db FILE, --database-url URL, --seed FILE   as `run` would be given them\n"
     "  -h, --help      this text\n";
 
 static const char export_usage[] =
@@ -131,6 +148,11 @@ static const char help_usage[] =
     "usage: cancelbot help [COMMAND]\n"
     "\n"
     "Lists the commands, or shows how to use one of them.\n";
+
+#define NO_TOKENS_NO_TERMINAL                                                             \
+    "SLACK_APP_TOKEN and SLACK_BOT_TOKEN are not set and standard input is not a "        \
+    "terminal: set both (xapp-... and xoxb-...) to connect to Slack, or use `cancelbot "  \
+    "shell` for the terminal shell"
 
 struct cli {
     const char *config;
@@ -286,44 +308,95 @@ static int cmd_shell(const struct cli *cli)
     return rc;
 }
 
-static int cmd_slack(const struct cli *cli, const char *app_token, const char *bot_token)
+/* What `run` takes from the environment, read and checked in one place. */
+struct run_env {
+    const char *app_token, *bot_token;   /* both set, or both NULL: no Slack */
+    const char *api_url;
+    int connections;
+    struct health_addr health;
+    const char *database_url;            /* PostgreSQL; NULL: the SQLite file db_path */
+    const char *db_path;
+};
+
+/* Everything `run` refuses before it connects anywhere, with the policy (loaded
+ * already) and the environment together: the Slack tokens' kinds, the numbers and
+ * addresses it is given, where the record is, and the providers set up with the
+ * credentials the environment gives them. check-config calls the same function, so
+ * both say the same sentence. 0, or -1 after printing "cancelbot: <why>". Sends
+ * nothing and opens no database. */
+static int check_run(const struct cli *cli, const struct policy *pol, struct run_env *env)
 {
-    struct policy *pol = malloc(sizeof(*pol));
-    struct slack_run_options so;
-    char err[256], policy_path[1024];
-    const char *url = getenv("SLACK_API_URL"), *n = getenv("CANCELBOT_SLACK_CONNECTIONS");
+    const char *n = env_nonempty("CANCELBOT_SLACK_CONNECTIONS");
+    struct bot_options bo;
+    struct http_curl *http = NULL;
+    char err[512];
     char *end = NULL;
-    long connections = n && *n ? strtol(n, &end, 10) : 1;
-    int rc = 1;
-    if (!pol)
-        abort();
+    long connections = n ? strtol(n, &end, 10) : 1;
+    int rc = -1;
+    memset(env, 0, sizeof(*env));
+    env->app_token = env_nonempty("SLACK_APP_TOKEN");
+    env->bot_token = env_nonempty("SLACK_BOT_TOKEN");
+    env->api_url = env_nonempty("SLACK_API_URL") ? env_nonempty("SLACK_API_URL")
+                                                 : "https://slack.com/api/";
+    if (!env->app_token != !env->bot_token) {
+        fprintf(stderr, "cancelbot: set both SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN "
+                "(xoxb-...) for Slack, or neither for the terminal shell\n");
+        return -1;
+    }
+    if (env->app_token && slack_check_tokens(env->app_token, env->bot_token, err,
+                                             sizeof(err)) != 0) {
+        fprintf(stderr, "cancelbot: %s\n", err);
+        return -1;
+    }
     if ((end && *end) || connections < 1 || connections > 10) {
         fprintf(stderr, "cancelbot: CANCELBOT_SLACK_CONNECTIONS=\"%s\" is not accepted; use a "
                 "number from 1 to 10\n", n);
-        free(pol);
-        return 2;
+        return -1;
     }
-    memset(&so, 0, sizeof(so));
-    /* Checked before anything connects: a bad value must not wait for Slack. */
-    if (health_parse_addr(getenv(HEALTH_ADDR_ENV), &so.health, err, sizeof(err)) != 0) {
+    env->connections = (int)connections;
+    if (health_parse_addr(getenv(HEALTH_ADDR_ENV), &env->health, err, sizeof(err)) != 0) {
         fprintf(stderr, "cancelbot: %s\n", err);
-        free(pol);
-        return 2;
+        return -1;
     }
-    if (database_url(cli, &so.database_url) == 0 && load_policy(cli->config, pol) == 0) {
-        if (config_policy_path(cli->config, policy_path, sizeof(policy_path)) == 1)
-            so.policy_path = policy_path;
-        so.app_token = app_token;
-        so.bot_token = bot_token;
-        so.api_url = url && *url ? url : "https://slack.com/api/";
-        so.connections = (int)connections;
-        so.db_path = db_path(cli);
-        so.sim_seed_path = cli->seed;
-        so.policy = pol;
-        rc = slack_run(&so);
+    if (database_url(cli, &env->database_url) != 0)
+        return -1;
+    env->db_path = db_path(cli);
+    /* The providers need an HTTP client to be set up; this one never sends. */
+    if (!(http = http_curl_new())) {
+        fprintf(stderr, "cancelbot: out of memory\n");
+        return -1;
     }
-    free(pol);
+    memset(&bo, 0, sizeof(bo));
+    bo.db_path = env->db_path;
+    bo.database_url = env->database_url;
+    bo.policy = pol;
+    bo.sim_seed_path = cli->seed;
+    bo.http = http_curl_client(http);
+    if (bot_check_options(&bo, err, sizeof(err)) != 0)
+        fprintf(stderr, "cancelbot: %s\n", err);
+    else
+        rc = 0;
+    http_curl_free(http);
     return rc;
+}
+
+static int cmd_slack(const struct cli *cli, const struct run_env *env, const struct policy *pol)
+{
+    struct slack_run_options so;
+    char policy_path[1024];
+    memset(&so, 0, sizeof(so));
+    if (config_policy_path(cli->config, policy_path, sizeof(policy_path)) == 1)
+        so.policy_path = policy_path;      /* SIGHUP reloads it */
+    so.app_token = env->app_token;
+    so.bot_token = env->bot_token;
+    so.api_url = env->api_url;
+    so.connections = env->connections;
+    so.health = env->health;
+    so.database_url = env->database_url;
+    so.db_path = env->db_path;
+    so.sim_seed_path = cli->seed;
+    so.policy = pol;
+    return slack_run(&so);
 }
 
 static int cmd_check_config(const struct cli *cli)
@@ -331,12 +404,14 @@ static int cmd_check_config(const struct cli *cli)
     char path[1024];
     struct policy *pol = malloc(sizeof(*pol));
     struct config_report *report = calloc(1, sizeof(*report));
+    struct run_env env;
     int which = config_policy_path(cli->config, path, sizeof(path)), rc = 1;
     if (!pol || !report)
         abort();
     if (which == 0) {
         printf("No policy file (no --config, CANCELBOT_CONFIG or ./cancelbot.json): the "
                "built-in demo policy applies.\n");
+        policy_init_default(pol);
         rc = 0;
     } else if (which < 0) {
         fprintf(stderr, "cancelbot check-config: the path is too long\n");
@@ -352,6 +427,18 @@ static int cmd_check_config(const struct cli *cli)
                pol->approvals_required == 1 ? "" : "s", pol->provider_aws, pol->provider_azure);
         rc = 0;
     }
+    /* The policy with this environment, as `run` would take them. */
+    if (rc == 0 && check_run(cli, pol, &env) != 0) {
+        printf("The environment: `cancelbot run` would refuse to start (above).\n");
+        rc = 1;
+    } else if (rc == 0) {
+        printf("The environment: %s; the record in %s.\n",
+               env.app_token ? "Slack tokens set (their kinds are right; Slack itself checks "
+                               "them at start)"
+                             : "no Slack tokens (`cancelbot run` starts the shell on a "
+                               "terminal and refuses without one)",
+               env.database_url ? "PostgreSQL" : env.db_path);
+    }
     free(pol);
     free(report);
     return rc;
@@ -362,6 +449,7 @@ static int cmd_export(const struct cli *cli)
     struct store *st = NULL;
     const char *url = NULL;
     FILE *out = stdout;
+    char why[256];
     int64_t since = 0;
     enum store_export_format fmt = STORE_EXPORT_CSV;
     int rc = 1;
@@ -380,24 +468,23 @@ static int cmd_export(const struct cli *cli)
     if (database_url(cli, &url) != 0)
         return 2;
     if (url) {
-        char why[256];
         if (store_open_postgres(url, &st, why, sizeof(why)) != STORE_OK) {
             fprintf(stderr, "cancelbot export: database (PostgreSQL): %s\n", why);
             return 1;
         }
-    } else if ((rc = store_open_existing(db_path(cli), &st)) != STORE_OK) {
+    } else if ((rc = store_open_existing(db_path(cli), &st, why, sizeof(why))) != STORE_OK) {
         if (rc == STORE_E_NOT_FOUND)
             fprintf(stderr, "cancelbot export: there is no database %s (nothing was created); "
                     "give the bot's file with --db FILE or CANCELBOT_DB\n", db_path(cli));
         else
-            fprintf(stderr, "cancelbot export: database %s could not be opened\n",
-                    db_path(cli));
+            fprintf(stderr, "cancelbot export: database %s: %s\n", db_path(cli), why);
         rc = 1;
         goto out;
     }
     rc = 1;
     if (cli->output && !(out = fopen(cli->output, "w"))) {
-        fprintf(stderr, "cancelbot export: cannot write %s\n", cli->output);
+        fprintf(stderr, "cancelbot export: cannot write %s: %s\n", cli->output,
+                strerror(errno));
         goto out;
     }
     if (store_export(st, out, fmt, since) != STORE_OK)
@@ -406,7 +493,8 @@ static int cmd_export(const struct cli *cli)
         rc = 0;
 out:
     if (out && out != stdout && fclose(out) != 0) {
-        fprintf(stderr, "cancelbot export: writing %s failed\n", cli->output);
+        fprintf(stderr, "cancelbot export: writing %s failed: %s\n", cli->output,
+                strerror(errno));
         rc = 1;
     }
     store_close(st);
@@ -435,9 +523,8 @@ static int cmd_migrate(const struct cli *cli)
     }
     if (url)
         rc = store_open_postgres(url, &st, why, sizeof(why));
-    else if ((rc = store_open(db_path(cli), &st)) != STORE_OK)
-        snprintf(why, sizeof(why), "%s", rc == STORE_E_SCHEMA ? "it is from a newer cancelbot"
-                                                              : "it cannot be opened");
+    else
+        rc = store_open(db_path(cli), &st, why, sizeof(why));
     if (rc != STORE_OK) {
         fprintf(stderr, "cancelbot migrate: database %s: %s\n", url ? "(PostgreSQL)"
                                                                     : db_path(cli), why);
@@ -480,16 +567,25 @@ struct command {
 
 static int cmd_run(const struct cli *cli)
 {
-    const char *app = getenv("SLACK_APP_TOKEN"), *bot = getenv("SLACK_BOT_TOKEN");
-    if (app && *app && bot && *bot)
-        return cmd_slack(cli, app, bot);
-    if ((app && *app) || (bot && *bot)) {
-        fprintf(stderr, "cancelbot run: set both SLACK_APP_TOKEN (xapp-...) and "
-                "SLACK_BOT_TOKEN (xoxb-...) for Slack, or neither for the terminal shell\n");
-        return 2;
+    struct policy *pol;
+    struct run_env env;
+    int rc = 2;
+    if (!env_nonempty("SLACK_APP_TOKEN") && !env_nonempty("SLACK_BOT_TOKEN") &&
+        isatty(STDIN_FILENO)) {
+        log_info("no Slack tokens: starting the terminal shell on the simulated marketplace");
+        return cmd_shell(cli);
     }
-    log_info("no Slack tokens: starting the terminal shell on the simulated marketplace");
-    return cmd_shell(cli);
+    if (!(pol = malloc(sizeof(*pol))))
+        abort();
+    /* Before anything connects: what would stop the bot later stops it now. */
+    if (load_policy(cli->config, pol) == 0 && check_run(cli, pol, &env) == 0) {
+        if (env.app_token)
+            rc = cmd_slack(cli, &env, pol);
+        else    /* a service manager's: a shell on an empty stdin would exit 0 at once */
+            fprintf(stderr, "cancelbot run: %s\n", NO_TOKENS_NO_TERMINAL);
+    }
+    free(pol);
+    return rc;
 }
 
 static int cmd_version(const struct cli *cli)
@@ -504,7 +600,8 @@ static int cmd_help(const struct cli *cli);
 static const struct command commands[] = {
     {"run", "--config --db --database-url --seed", run_usage, cmd_run},
     {"shell", "--as --config --db --database-url --seed", shell_usage, cmd_shell},
-    {"check-config", "--config", check_config_usage, cmd_check_config},
+    {"check-config", "--config --db --database-url --seed", check_config_usage,
+     cmd_check_config},
     {"export", "--format --since --db --database-url --output", export_usage, cmd_export},
     {"migrate", "--db --database-url --from", migrate_usage, cmd_migrate},
     {"version", "", version_usage, cmd_version},

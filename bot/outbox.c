@@ -152,6 +152,19 @@ void outbox_run_retry(struct effect_run *run, const char *error)
     outbox_run_retry_quiet(run, error, 0);
 }
 
+/* Stopping, and the call did not get through: nothing is recorded, the lease goes back
+ * at bot_close and the next process runs the effect again (bot_begin_stop); a message
+ * that may have got through is looked for first then (its lease keeps our name). */
+int outbox_abandon_for_stop(struct effect_run *run)
+{
+    if (!run->bot->stopping)
+        return 0;
+    log_info("%s: %s cut short by the stop; left for the next start", run->request_id,
+             effect_kind_name(run->kind));
+    run_free(run);
+    return 1;
+}
+
 static int provider_transient(enum provider_rc rc)
 {
     return rc == PROVIDER_E_THROTTLED || rc == PROVIDER_E_UNAVAILABLE || rc == PROVIDER_E_TIMEOUT;
@@ -181,6 +194,10 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
         raise(SIGKILL);
     }
     bot_count_provider_call(run->bot, run->market, effect_kind_name(run->kind), res->rc);
+    if (provider_transient(res->rc) && outbox_abandon_for_stop(run)) {
+        free(ev);
+        return;
+    }
     if (res->rc != PROVIDER_OK && (provider_transient(res->rc) || run->kind == EFFECT_PROVIDER_POLL)) {
         /* A poll that fails is retried whatever the cause: the request must not be left
          * without anyone watching it. The marketplace's own trouble (not this
@@ -539,7 +556,7 @@ int bot_run_due_max(struct bot *b, int max)
     int n = 0;
     /* While envelopes are being persisted nothing may start: the batch may still
      * roll back. The loop runs due effects once it is committed. */
-    if (b->hold_effects)
+    if (b->hold_effects || b->effects_paused)
         return 0;
     bot_maintain(b);
     if (max > CLAIM_BATCH)

@@ -22,6 +22,8 @@ void outbox_on_chat_done(void *ud, enum chat_rc rc, const char *ts)
 {
     struct effect_run *run = ud;
     struct bot *b = run->bot;
+    if (rc != CHAT_OK && outbox_abandon_for_stop(run))
+        return;
     if (rc == CHAT_OK && b->fault_after_armed && b->fault_after_kind == run->kind) {
         log_warn("fault injection: killing the process after %s of %s was delivered",
                  effect_kind_name(run->kind), run->request_id);

@@ -28,6 +28,9 @@ void outbox_run_retry(struct effect_run *run, const char *error);
 /* The same; returns in how many ms it is due. quiet: the failure is logged elsewhere
  * (a status poll's, rate-limited by the poller's report). */
 int64_t outbox_run_retry_quiet(struct effect_run *run, const char *error, int quiet);
+/* 1 (and the run freed, nothing recorded) when the bot is stopping: the effect is
+ * left for the next start. */
+int outbox_abandon_for_stop(struct effect_run *run);
 
 /* The chat's answer to a delivery of the run's effect (chat_cb). */
 void outbox_on_chat_done(void *ud, enum chat_rc rc, const char *ts);

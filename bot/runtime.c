@@ -170,8 +170,14 @@ static struct provider *open_provider(struct bot *b, const char *which, const ch
     struct provider_env env = provider_env_of(b);
     struct provider *p = NULL;
     char *cfg, why[400];
-    if (strcmp(which, "sim") == 0)
-        return provider_new(&sim_provider_ops, &env, sim_config, err, errlen);
+    if (strcmp(which, "sim") == 0) {
+        /* provider_new keeps no reason from init: the check says it (a state or seed
+         * file that cannot be read, and the system's why). */
+        if (!(p = provider_new(&sim_provider_ops, &env, sim_config, err, errlen)) &&
+            sim_provider_check_config(sim_config, why, sizeof(why)) != 0)
+            snprintf(err, errlen, "the simulated marketplace: %s", why);
+        return p;
+    }
     if ((strcmp(which, "aws") == 0 || strcmp(which, "azure") == 0) && b->http) {
         int aws = strcmp(which, "aws") == 0;
         if (!(cfg = aws ? aws_config_json(&b->policy) : azure_config_json(&b->policy)))
@@ -240,19 +246,17 @@ static int lease_from_env(int64_t *lease_ms, char *err, size_t errlen)
     return 0;
 }
 
-int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
-             char *err, size_t errlen)
+/* The part of bot_open that touches neither the store nor the network: the policy,
+ * the environment it reads, the loop, the providers set up from the policy and the
+ * credentials in the environment, the events queue's poller (made, not started). A
+ * refusal here is one of the configuration: bot_check_options gives it without
+ * opening anything. */
+static int bot_setup(struct bot *b, const struct bot_options *opt, char *err, size_t errlen)
 {
-    struct bot *b = calloc(1, sizeof(*b));
-    char *sim_cfg = NULL, offset[32];
     const char *fault = getenv("CANCELBOT_FAULT_KILL_BEFORE");
+    char *sim_cfg = NULL;
     int rc = -1;
-    if (!b) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     b->policy = *opt->policy;
-    b->chat = chat;
     b->http = opt->http;
     b->http_settle = opt->http_settle;
     b->http_ud = opt->http_ud;
@@ -268,30 +272,12 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
         b->fault_lookup_ms = strtoll(fault, NULL, 10);
     if (lease_from_env(&b->lease_ms, err, errlen))
         goto out;
+    if (opt->database_url && store_check_postgres_url(opt->database_url, err, errlen) != STORE_OK)
+        goto out;
     if (!(b->loop = loop_new())) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    if (opt->database_url) {
-        char why[256];
-        if (store_open_postgres(opt->database_url, &b->store, why, sizeof(why)) != STORE_OK) {
-            snprintf(err, errlen, "database (PostgreSQL, DATABASE_URL): %s", why);
-            goto out;
-        }
-    } else if (store_open(opt->db_path, &b->store) != STORE_OK) {
-        snprintf(err, errlen, "database %s: %s", opt->db_path,
-                 b->store ? store_last_error(b->store) : "cannot open");
-        goto out;
-    }
-    /* Made by the store's migrations; without it tokens could repeat across records. */
-    if (store_get_setting(b->store, "installation_id", b->installation_id,
-                          sizeof(b->installation_id)) != STORE_OK || !b->installation_id[0]) {
-        snprintf(err, errlen, "database %s: no installation id (%s)",
-                 opt->database_url ? "(PostgreSQL)" : opt->db_path, store_last_error(b->store));
-        goto out;
-    }
-    if (store_get_setting(b->store, BOT_CLOCK_SETTING, offset, sizeof(offset)) == STORE_OK)
-        loop_set_clock_offset_ms(b->loop, strtoll(offset, NULL, 10));
     if (!(sim_cfg = sim_config_json(opt))) {
         snprintf(err, errlen, "out of memory");
         goto out;
@@ -312,8 +298,64 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
         free(cfg);
         if (!b->events)
             goto out;
-        aws_events_poller_start(b->events);
     }
+    rc = 0;
+out:
+    free(sim_cfg);
+    return rc;
+}
+
+int bot_check_options(const struct bot_options *opt, char *err, size_t errlen)
+{
+    struct bot *b = calloc(1, sizeof(*b));
+    int rc;
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    rc = bot_setup(b, opt, err, errlen);
+    bot_close(b);
+    return rc;
+}
+
+int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
+             char *err, size_t errlen)
+{
+    struct bot *b = calloc(1, sizeof(*b));
+    char offset[32], why[256];
+    int rc = -1, src;
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    b->chat = chat;
+    if (opt->database_url) {
+        if ((src = store_open_postgres(opt->database_url, &b->store, why, sizeof(why))) != STORE_OK) {
+            snprintf(err, errlen, "database (PostgreSQL, DATABASE_URL): %s", why);
+            if (src == STORE_E_UNREACHABLE)
+                rc = BOT_E_UNREACHABLE;
+            goto out;
+        }
+    } else if (store_open(opt->db_path, &b->store, why, sizeof(why)) != STORE_OK) {
+        snprintf(err, errlen, "database %s: %s", opt->db_path, why);
+        goto out;
+    }
+    /* After the store: its reason is the one to read when the record's place is wrong
+     * (the simulated market keeps its state next to it). `run` checked the rest
+     * before connecting (bot_check_options). */
+    if (bot_setup(b, opt, err, errlen))
+        goto out;
+    /* Made by the store's migrations; without it tokens could repeat across records. */
+    if (store_get_setting(b->store, "installation_id", b->installation_id,
+                          sizeof(b->installation_id)) != STORE_OK || !b->installation_id[0]) {
+        snprintf(err, errlen, "database %s: no installation id (%s)",
+                 opt->database_url ? "(PostgreSQL)" : opt->db_path, store_last_error(b->store));
+        goto out;
+    }
+    if (store_get_setting(b->store, BOT_CLOCK_SETTING, offset, sizeof(offset)) == STORE_OK)
+        loop_set_clock_offset_ms(b->loop, strtoll(offset, NULL, 10));
+    if (b->events)
+        aws_events_poller_start(b->events);
     store_set_chat(b->store, chat->ops->name);
     store_on_connection(b->store, on_store_connection, b);
     store_on_commit(b->store, on_store_commit, b);
@@ -322,7 +364,6 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
     b = NULL;
     rc = 0;
 out:
-    free(sim_cfg);
     bot_close(b);
     return rc;
 }
@@ -332,7 +373,7 @@ void bot_close(struct bot *b)
     if (!b)
         return;
     /* A clean stop: what we hold is due now for whoever runs next. */
-    if (b->store && store_release_own_leases(b->store, bot_now_ms(b)) != STORE_OK)
+    if (b->store && b->loop && store_release_own_leases(b->store, bot_now_ms(b)) != STORE_OK)
         log_warn("could not release our leases: %s", store_last_error(b->store));
     aws_events_poller_stop(b->events);
     if (b->loop) {
@@ -366,6 +407,22 @@ int bot_may_approve(struct bot *b, const char *user)
 void bot_hold_effects(struct bot *b, int hold)
 {
     b->hold_effects = hold;
+}
+
+void bot_pause_effects(struct bot *b, int paused)
+{
+    b->effects_paused = paused;
+}
+
+void bot_begin_stop(struct bot *b)
+{
+    b->effects_paused = 1;
+    b->stopping = 1;
+}
+
+int bot_stopping(const struct bot *b)
+{
+    return b->stopping;
 }
 
 void bot_set_group_check(struct bot *b, int (*in_approver_group)(void *ud, const char *user),

@@ -40,9 +40,19 @@ struct bot;
 #define BOT_LEASE_MIN_MS 1000
 #define BOT_LEASE_MAX_MS (10 * 60 * 1000)
 
-/* chat is borrowed: it must outlive the bot. */
+/* chat is borrowed: it must outlive the bot. 0; BOT_E_UNREACHABLE when the database
+ * (PostgreSQL) did not answer, which may pass (err says why: try again later); -1
+ * for anything else (err says what to change). */
+#define BOT_E_UNREACHABLE (-2)
 int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
              char *err, size_t errlen);
+/* What bot_open would refuse before it touches the store or the network, with the
+ * policy and the environment together: CANCELBOT_LEASE_MS, the database URL's
+ * syntax, the providers set up from the policy and the credentials the environment
+ * gives them (AWS seller accounts, Azure tenants, the events queue), the simulated
+ * market's seed. Opens nothing and sends nothing. 0, or -1 with err in the words
+ * bot_open would use. */
+int bot_check_options(const struct bot_options *opt, char *err, size_t errlen);
 void bot_close(struct bot *b);
 
 struct loop *bot_loop(struct bot *b);
@@ -103,6 +113,18 @@ void bot_on_command_intent(struct bot *b, const char *user, const char *channel,
  * while the envelopes of a loop turn are persisted in one uncommitted batch, out of
  * which nothing may leave the process. */
 void bot_hold_effects(struct bot *b, int hold);
+
+/* While paused, no effect starts (those under way still finish): the Slack runtime
+ * pauses them until it is signed in, so nothing is attempted (and given up) against
+ * a Slack it cannot reach yet. */
+void bot_pause_effects(struct bot *b, int paused);
+/* A clean stop (SIGTERM) has begun: nothing new starts, and an effect under way that
+ * fails from now on for a passing reason (the stop cutting its call short, a
+ * timeout) is left pending as it is, not counted as an attempt: bot_close gives its
+ * lease back and whoever runs next does it again (every effect is idempotent). An
+ * answer that arrives is recorded as usual. */
+void bot_begin_stop(struct bot *b);
+int bot_stopping(const struct bot *b);
 
 /* Starts every due effect of the outbox; returns how many it started. */
 int bot_run_due(struct bot *b);

@@ -32,6 +32,8 @@ struct bot {
     uint64_t rng;                        /* jitter for retry back-off */
     char installation_id[40];            /* the store's, for client tokens */
     int hold_effects;                    /* bot_hold_effects */
+    int effects_paused;                  /* bot_pause_effects */
+    int stopping;                        /* bot_begin_stop */
     int64_t lease_ms;                    /* BOT_LEASE_MS, or CANCELBOT_LEASE_MS */
     int64_t next_renew_ms;               /* bot_maintain's schedule */
     int64_t next_resume_ms;

@@ -33,6 +33,7 @@ struct slack_call {
     int rate_limit_waits;
     int transient_retries;
     int cancelled;               /* answered by slack_api_free; only the struct is left */
+    int once;                    /* transport errors and 5xx answered at once */
     struct slack_call *next_waiting;
 };
 
@@ -127,6 +128,7 @@ static void on_http_answer(void *ud, const struct http_response *res)
     json_error_t jerr;
     int ok;
     if (res->transport != HTTP_OK || res->status >= 500) {
+        char status[32];
         /* A keyed message (one the outbox posts) may have been taken before the
          * answer was lost: its owner retries, and looks for it first. */
         if (json_object_get(c->args, "metadata")) {
@@ -135,13 +137,15 @@ static void on_http_answer(void *ud, const struct http_response *res)
             call_answer(c, 0, NULL, "slack_server_error");
             return;
         }
-        if (c->transient_retries++ < MAX_TRANSIENT_RETRIES) {
+        if (!c->once && c->transient_retries++ < MAX_TRANSIENT_RETRIES) {
             log_warn("slack %s: %s; retrying", c->method,
                      res->transport != HTTP_OK ? res->error : "server error");
             retry_later(c, 1000LL << c->transient_retries);
             return;
         }
-        call_answer(c, 0, NULL, res->transport != HTTP_OK ? res->error : "slack_server_error");
+        snprintf(status, sizeof(status), "HTTP %ld", res->status);
+        call_answer(c, 0, NULL, res->transport != HTTP_OK ? res->error
+                                : c->once ? status : "slack_server_error");
         return;
     }
     if (res->status == 429) {
@@ -203,8 +207,8 @@ out:
     return rc;
 }
 
-int slack_api_call(struct slack_api *a, const char *method, enum slack_token token,
-                   json_t *args, slack_api_cb cb, void *ud)
+static int api_call(struct slack_api *a, const char *method, enum slack_token token,
+                    json_t *args, slack_api_cb cb, void *ud, int once)
 {
     struct slack_call *c = calloc(1, sizeof(*c));
     if (!c || !args) {
@@ -218,12 +222,42 @@ int slack_api_call(struct slack_api *a, const char *method, enum slack_token tok
     c->args = args;
     c->cb = cb;
     c->ud = ud;
+    c->once = once;
     if (call_send(c) != 0) {
         call_free(c);
         return -1;
     }
     a->in_flight++;
     return 0;
+}
+
+int slack_api_call(struct slack_api *a, const char *method, enum slack_token token,
+                   json_t *args, slack_api_cb cb, void *ud)
+{
+    return api_call(a, method, token, args, cb, ud, 0);
+}
+
+int slack_api_call_once(struct slack_api *a, const char *method, enum slack_token token,
+                        json_t *args, slack_api_cb cb, void *ud)
+{
+    return api_call(a, method, token, args, cb, ud, 1);
+}
+
+int slack_token_error(const char *error)
+{
+    static const char *const refusals[] = {
+        "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+        "not_allowed_token_type",
+    };
+    for (size_t i = 0; error && i < sizeof(refusals) / sizeof(refusals[0]); i++)
+        if (strcmp(error, refusals[i]) == 0)
+            return 1;
+    return 0;
+}
+
+const char *slack_api_base_url(const struct slack_api *a)
+{
+    return a->base_url;
 }
 
 struct upload {

@@ -34,6 +34,17 @@ void slack_api_set_metrics(struct slack_api *a, struct metrics *m);
 int slack_api_call(struct slack_api *a, const char *method, enum slack_token token,
                    json_t *args, slack_api_cb cb, void *ud);
 
+/* The same, for start-up's calls, which have their own back-off and say why each
+ * attempt failed: a transport error or a 5xx is answered at once (error: curl's words,
+ * or "HTTP 503"; answer NULL), not retried here. 429s still wait for Retry-After. */
+int slack_api_call_once(struct slack_api *a, const char *method, enum slack_token token,
+                        json_t *args, slack_api_cb cb, void *ud);
+/* 1 for Slack's refusals of a token itself (invalid_auth, not_authed,
+ * account_inactive, token_revoked, token_expired, not_allowed_token_type): waiting
+ * does not mend them. Everything else may pass. */
+int slack_token_error(const char *error);
+const char *slack_api_base_url(const struct slack_api *a);
+
 /* POSTs bytes (copied) to an upload URL that files.getUploadURLExternal handed out:
  * no token goes with them, the URL is the permission. It must be https, or on the
  * API's own origin (a local fake). cb: ok, or the transport error / HTTP status in

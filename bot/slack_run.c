@@ -30,6 +30,7 @@
 #include "bot/log.h"
 #include "bot/runtime.h"
 #include "bot/service.h"
+#include "providers/backoff.h"
 
 #define IDLE_INTERVAL_MS 1000
 #define IDLE_INTERVAL_WOKEN_MS 5000  /* with LISTEN/NOTIFY: in case one was lost */
@@ -37,8 +38,13 @@
 #define TURN_MAX_TASKS 16            /* answers landed per turn */
 #define ACKS_FIRST_FALLBACK_MS 5
 #define TURN_MAX_EFFECTS 8           /* effects started per turn */
-#define AUTH_TIMEOUT_MS 15000
+#define AUTH_TIMEOUT_MS 60000       /* a backstop: every call has its own 10 s timeout */
 #define STOP_GRACE_MS 1500
+#define START_BACKOFF_BASE_MS 1000  /* start-up retries: Slack or the database unreachable */
+#define START_BACKOFF_CAP_MS 15000
+#define STOP_DRAIN_MS 3500          /* SIGTERM: what is under way may finish in this time;
+                                       with the close and the teardown, exit within 5 s */
+#define STOP_DRAIN_STEP_MS 50
 
 struct slack_runtime {
     struct lws_context *ctx;
@@ -53,9 +59,17 @@ struct slack_runtime {
     unsigned store_serial;       /* the connection store_wsi watches */
     struct http_health *health;  /* NULL: CANCELBOT_HTTP_ADDR=off */
     int64_t last_tick_ms;        /* monotonic: /healthz */
+    int http_running;            /* transfers under way, as of the last turn */
     int fatal;
     int auth_done;
     int auth_ok;
+    int auth_fatal;              /* Slack refused the token itself */
+    int auth_answered;           /* Slack answered (an error of its own), not the network */
+    char auth_error[256];
+    lws_sorted_usec_list_t wait_sul;
+    int wait_done;
+    uint64_t rng;                /* start-up back-off */
+    char starting[128];          /* /readyz while start-up waits; "" once started */
 };
 
 /* The only process-wide mutable state besides the runtime context: a signal handler
@@ -197,8 +211,16 @@ static int64_t monotonic_ms(void)
 static void health_snapshot(void *ud, struct health_snapshot *out)
 {
     struct slack_runtime *rt = ud;
-    struct store *st = bot_store(rt->bot);
+    struct store *st;
     out->now_ms = monotonic_ms();
+    out->starting = rt->starting;
+    if (!rt->bot) {
+        /* Waiting for the database: the wait turns this very loop, which answers. */
+        out->last_tick_ms = out->now_ms;
+        out->policy_loaded = 1;
+        return;
+    }
+    st = bot_store(rt->bot);
     out->last_tick_ms = rt->last_tick_ms;
     out->slack_live = rt->socket ? slack_socket_live(rt->socket) : 0;
     out->store_up = store_is_up(st);
@@ -211,6 +233,17 @@ static void health_snapshot(void *ud, struct health_snapshot *out)
 static char *metrics_text(void *ud, size_t *len)
 {
     struct slack_runtime *rt = ud;
+    static const char waiting[] =
+        "# HELP cancelbot_starting 1 while start-up waits for the database.\n"
+        "# TYPE cancelbot_starting gauge\n"
+        "cancelbot_starting 1\n";
+    char *text;
+    if (!rt->bot) {     /* nothing counted yet: the database is not open */
+        if (!(text = strdup(waiting)))
+            abort();
+        *len = sizeof(waiting) - 1;
+        return text;
+    }
     return bot_metrics_text(rt->bot, rt->socket ? slack_socket_live(rt->socket) : 0, len);
 }
 
@@ -251,7 +284,7 @@ static void tick(lws_sorted_usec_list_t *sul)
      * requests, and holding all their row locks to its end made replicas' turns and
      * envelope batches deadlock and wait on each other (docs/performance.md). */
     batched = !store_prefers_short_transactions(st) && store_batch_begin_lazy(st) == STORE_OK;
-    http_curl_pump(rt->http);           /* answers that came in land here */
+    rt->http_running = http_curl_pump(rt->http);   /* answers that came in land here */
     ran = loop_run_pending_max(loop, TURN_MAX_TASKS);
     started = bot_run_due_max(rt->bot, TURN_MAX_EFFECTS);
     if (batched && store_batch_commit(st) != STORE_OK)
@@ -317,6 +350,9 @@ static void on_auth(void *ud, int ok, json_t *answer, const char *error)
     struct slack_runtime *rt = ud;
     rt->auth_done = 1;
     rt->auth_ok = ok;
+    rt->auth_answered = answer != NULL;
+    rt->auth_fatal = !ok && slack_token_error(error);
+    snprintf(rt->auth_error, sizeof(rt->auth_error), "%s", error ? error : "no answer");
     /* This runs in a timer at the top of an lws_service pass that would then sleep
      * in poll until its next timer (up to a second): wake it, start-up goes on. */
     lws_cancel_service(rt->ctx);
@@ -328,7 +364,7 @@ static void on_auth(void *ud, int ok, json_t *answer, const char *error)
                  str_or(json_string_value(json_object_get(answer, "user"))),
                  str_or(json_string_value(json_object_get(answer, "user_id"))),
                  str_or(json_string_value(json_object_get(answer, "team"))));
-    else
+    else if (rt->auth_fatal)
         log_error("slack: auth.test refused SLACK_BOT_TOKEN (%s): use the app's Bot User "
                   "OAuth Token (xoxb-...) from the OAuth & Permissions page", error);
 }
@@ -336,21 +372,138 @@ static void on_auth(void *ud, int ok, json_t *answer, const char *error)
 /* Runs the loop until cond holds or the time is up. */
 static void service_until(struct slack_runtime *rt, const int *cond, int64_t limit_ms)
 {
-    int64_t end = bot_now_ms(rt->bot) + limit_ms;
-    while (!*cond && !stop_requested && bot_now_ms(rt->bot) < end)
+    int64_t end = monotonic_ms() + limit_ms;
+    while (!*cond && !stop_requested && monotonic_ms() < end)
         lws_service(rt->ctx, 0);
 }
 
-static int check_tokens(const struct slack_run_options *opt)
+static void on_wait_over(lws_sorted_usec_list_t *sul)
 {
-    if (strncmp(opt->app_token, "xapp-", 5) != 0) {
-        fprintf(stderr, "cancelbot: SLACK_APP_TOKEN must be an app-level token (xapp-...) "
-                "with the connections:write scope, from the app's Basic Information page\n");
+    struct slack_runtime *rt = lws_container_of(sul, struct slack_runtime, wait_sul);
+    rt->wait_done = 1;
+}
+
+/* Start-up's wait before the next attempt: the loop turns meanwhile (probes are
+ * answered, the bot's timers run), and a signal ends it at once. */
+static void wait_turning(struct slack_runtime *rt, int64_t ms)
+{
+    rt->wait_done = 0;
+    lws_sul_schedule(rt->ctx, 0, &rt->wait_sul, on_wait_over, ms * LWS_US_PER_MS);
+    while (!rt->wait_done && !stop_requested)
+        lws_service(rt->ctx, 0);
+    lws_sul_schedule(rt->ctx, 0, &rt->wait_sul, on_wait_over, LWS_SET_TIMER_USEC_CANCEL);
+}
+
+static int64_t start_backoff_ms(struct slack_runtime *rt, int attempt)
+{
+    return backoff_jittered_ms(&rt->rng, attempt, START_BACKOFF_BASE_MS, START_BACKOFF_CAP_MS);
+}
+
+/* The record, waiting for a database that does not answer yet (PostgreSQL starting,
+ * a network blip); a refused login or anything else stops at once. 0: open; -1: it
+ * cannot be (said); 1: stopped by a signal while waiting. */
+static int open_bot(struct slack_runtime *rt, const struct bot_options *bo)
+{
+    char err[512];
+    for (int attempt = 1; !stop_requested; attempt++) {
+        int rc = bot_open(bo, &rt->sc.chat, &rt->bot, err, sizeof(err));
+        int64_t delay;
+        if (rc == 0)
+            return 0;
+        if (rc != BOT_E_UNREACHABLE) {
+            fprintf(stderr, "cancelbot: %s\n", err);
+            return -1;
+        }
+        delay = start_backoff_ms(rt, attempt);
+        log_warn("%s; retrying in %lld s", err, (long long)(delay + 500) / 1000);
+        snprintf(rt->starting, sizeof(rt->starting), "starting: database unreachable; "
+                 "retrying (attempt %d)", attempt);
+        wait_turning(rt, delay);
+    }
+    return 1;
+}
+
+/* auth.test until Slack answers it: a network failure (no answer, a 5xx, a 429 past
+ * its waits) is retried with back-off and said as such; only Slack's refusal of the
+ * token stops. 0: signed in; -1: refused (said); 1: stopped by a signal. */
+static int sign_in(struct slack_runtime *rt, const char *api_url)
+{
+    for (int attempt = 1; !stop_requested; attempt++) {
+        int64_t delay;
+        rt->auth_done = rt->auth_ok = rt->auth_fatal = 0;
+        if (slack_api_call_once(rt->sc.api, "auth.test", SLACK_TOKEN_BOT, json_object(),
+                                on_auth, rt)) {
+            fprintf(stderr, "cancelbot: could not call Slack\n");
+            return -1;
+        }
+        service_until(rt, &rt->auth_done, AUTH_TIMEOUT_MS);
+        if (rt->auth_ok)
+            return 0;
+        if (rt->auth_fatal)
+            return -1;
+        if (stop_requested)
+            break;
+        if (!rt->auth_done) {
+            log_error("slack: no answer from %s within %d s", api_url, AUTH_TIMEOUT_MS / 1000);
+            return -1;
+        }
+        delay = start_backoff_ms(rt, attempt);
+        if (rt->auth_answered)
+            log_warn("slack: auth.test failed (%s); retrying in %lld s", rt->auth_error,
+                     (long long)(delay + 500) / 1000);
+        else
+            log_warn("slack: cannot reach %s: %s; retrying in %lld s", api_url, rt->auth_error,
+                     (long long)(delay + 500) / 1000);
+        snprintf(rt->starting, sizeof(rt->starting), "starting: slack %s; retrying (attempt %d)",
+                 rt->auth_answered ? "auth.test failed" : "unreachable", attempt);
+        wait_turning(rt, delay);
+    }
+    return 1;
+}
+
+/* SIGTERM/SIGINT: no more envelopes (the Socket Mode connections close cleanly, so
+ * Slack sends new ones to other connections; what was read is committed and acked
+ * first), nothing new starts, and what is under way gets STOP_DRAIN_MS to finish. An
+ * effect still running then is cut short and left pending: bot_close gives its lease
+ * back, for the next start (bot_begin_stop). */
+static void drain_for_stop(struct slack_runtime *rt)
+{
+    int64_t end = monotonic_ms() + STOP_DRAIN_MS;
+    log_info("slack: stopping: no new envelopes; finishing what is under way (at most %d ms)",
+             STOP_DRAIN_MS);
+    bot_begin_stop(rt->bot);
+    slack_chat_flush(&rt->sc);          /* what was read is persisted and its acks queued */
+    slack_socket_stop(rt->socket);      /* the close frames follow the acks */
+    schedule_tick(rt, 0);
+    while (monotonic_ms() < end) {
+        /* Wakes every STOP_DRAIN_STEP_MS at least (the idle turn could be 5 s away),
+         * on a timer of its own: moving the turn's would starve it. */
+        lws_sul_schedule(rt->ctx, 0, &rt->wait_sul, on_wait_over,
+                         STOP_DRAIN_STEP_MS * LWS_US_PER_MS);
+        lws_service(rt->ctx, 0);
+        /* Counted now, not as of the last turn: a call starts after the turn that
+         * claimed its effect. Whatever finished lands here too. */
+        rt->http_running = http_curl_pump(rt->http);
+        if (rt->http_running == 0 && !loop_has_pending(bot_loop(rt->bot)) &&
+            slack_socket_connections(rt->socket) == 0 && !rt->sc.batch_open)
+            break;
+    }
+    lws_sul_schedule(rt->ctx, 0, &rt->wait_sul, on_wait_over, LWS_SET_TIMER_USEC_CANCEL);
+    if (rt->http_running > 0)
+        log_warn("slack: %d call(s) still under way after %d ms; their effects are left for "
+                 "the next start", rt->http_running, STOP_DRAIN_MS);
+}
+
+int slack_check_tokens(const char *app_token, const char *bot_token, char *err, size_t cap)
+{
+    if (strncmp(app_token, "xapp-", 5) != 0) {
+        snprintf(err, cap, "SLACK_APP_TOKEN must be an app-level token (xapp-...) with the "
+                 "connections:write scope, from the app's Basic Information page");
         return -1;
     }
-    if (strncmp(opt->bot_token, "xoxb-", 5) != 0) {
-        fprintf(stderr, "cancelbot: SLACK_BOT_TOKEN must be a bot token (xoxb-...), from the "
-                "app's OAuth & Permissions page\n");
+    if (strncmp(bot_token, "xoxb-", 5) != 0) {
+        snprintf(err, cap, "SLACK_BOT_TOKEN must be a bot token (xoxb-...), from the app's "
+                 "OAuth & Permissions page");
         return -1;
     }
     return 0;
@@ -364,33 +517,21 @@ int slack_run(const struct slack_run_options *opt)
     struct slack_socket_handlers handlers = {on_envelope, on_fatal, on_drained};
     struct lws_protocols protocols[4];
     char err[512];
-    int rc = 1;
+    int rc = 1, step;
     if (!rt)
         abort();
-    if (check_tokens(opt) != 0) {
-        free(rt);
-        return 2;
-    }
     memset(&bo, 0, sizeof(bo));
     bo.db_path = opt->db_path;
     bo.database_url = opt->database_url;
     bo.policy = opt->policy;
     bo.sim_seed_path = opt->sim_seed_path;
+    rt->rng = 0x2545f4914f6cdd1dULL ^ (uint64_t)(uintptr_t)rt ^ (uint64_t)monotonic_ms();
     slack_chat_init(&rt->sc);
     if (!(rt->http = http_curl_new()))
         goto out;
     bo.http = http_curl_client(rt->http);
-    if (bot_open(&bo, &rt->sc.chat, &rt->bot, err, sizeof(err)) != 0) {
-        fprintf(stderr, "cancelbot: %s\n", err);
-        goto out;
-    }
-    if (!(rt->sc.api = slack_api_new(opt->api_url, opt->bot_token, opt->app_token,
-                                     http_curl_client(rt->http), bot_loop(rt->bot))))
-        goto out;
-    rt->sc.bot = rt->bot;
-    slack_api_set_metrics(rt->sc.api, bot_metrics(rt->bot));
-    rt->sc.kick = kick;
-    rt->sc.kick_ud = rt;
+    /* The loop and the probes first: start-up may wait (for the database, for Slack),
+     * and /healthz and /readyz answer meanwhile. */
     lws_set_log_level(LLL_ERR, NULL);
     memset(protocols, 0, sizeof(protocols));
     protocols[0] = *slack_socket_protocol();
@@ -407,8 +548,12 @@ int slack_run(const struct slack_run_options *opt)
         goto out;
     }
     signal_ctx = rt->ctx;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    install_sighup();
     rt->vhost = lws_get_vhost_by_name(rt->ctx, "default");
     rt->last_tick_ms = monotonic_ms();
+    snprintf(rt->starting, sizeof(rt->starting), "starting: opening the database");
     if (opt->health.enabled) {
         if (!(rt->health = http_health_start(rt->ctx, &opt->health, health_snapshot, rt, err,
                                              sizeof(err)))) {
@@ -423,22 +568,28 @@ int slack_run(const struct slack_run_options *opt)
         fprintf(stderr, "cancelbot: could not put HTTP on the websocket library's loop\n");
         goto out;
     }
+    if ((step = open_bot(rt, &bo)) != 0) {
+        rc = step > 0 ? 0 : 1;
+        goto out;
+    }
+    if (!(rt->sc.api = slack_api_new(opt->api_url, opt->bot_token, opt->app_token,
+                                     http_curl_client(rt->http), bot_loop(rt->bot))))
+        goto out;
+    rt->sc.bot = rt->bot;
+    slack_api_set_metrics(rt->sc.api, bot_metrics(rt->bot));
+    rt->sc.kick = kick;
+    rt->sc.kick_ud = rt;
     http_curl_set_wakeup(rt->http, kick, rt);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    install_sighup();
+    /* Until signed in nothing is attempted against a Slack we cannot reach yet. */
+    bot_pause_effects(rt->bot, 1);
+    snprintf(rt->starting, sizeof(rt->starting), "starting: signing in to slack");
     schedule_tick(rt, 0);
-    if (slack_api_call(rt->sc.api, "auth.test", SLACK_TOKEN_BOT, json_object(), on_auth, rt)) {
-        fprintf(stderr, "cancelbot: could not call Slack\n");
+    if ((step = sign_in(rt, opt->api_url)) != 0) {
+        rc = step > 0 ? 0 : 1;
         goto out;
     }
-    service_until(rt, &rt->auth_done, AUTH_TIMEOUT_MS);
-    if (!rt->auth_ok) {
-        if (!rt->auth_done)
-            log_error("slack: no answer from %s within %d s", opt->api_url,
-                      AUTH_TIMEOUT_MS / 1000);
-        goto out;
-    }
+    rt->starting[0] = '\0';
+    bot_pause_effects(rt->bot, 0);
     slack_chat_start(&rt->sc);
     if (!(rt->socket = slack_socket_new(bot_loop(rt->bot), rt->sc.api, opt->connections,
                                         &handlers, rt)))
@@ -452,11 +603,13 @@ int slack_run(const struct slack_run_options *opt)
         if (reload_requested)
             reload_policy(rt, opt->policy_path);
     }
+    if (!rt->fatal)
+        drain_for_stop(rt);
     rc = rt->fatal ? 1 : 0;
 out:
     if (rt->sc.bot)
         slack_chat_flush(&rt->sc);      /* what this turn persisted is acked */
-    if (rt->socket) {
+    if (rt->socket && slack_socket_connections(rt->socket) > 0) {
         int zero = 0;
         slack_socket_stop(rt->socket);
         service_until(rt, &zero, STOP_GRACE_MS / 3);

@@ -18,8 +18,12 @@ struct slack_run_options {
     struct health_addr health;   /* CANCELBOT_HTTP_ADDR: /healthz and /readyz */
 };
 
-/* Runs until SIGINT/SIGTERM, or until Slack refuses the tokens. Exit status.
+/* Runs until SIGINT/SIGTERM, or until Slack refuses the tokens. Exit status. The
+ * caller has checked the configuration (slack_check_tokens among it) already.
  * SIGHUP reloads the policy from policy_path (bot_reload_policy). */
 int slack_run(const struct slack_run_options *opt);
+/* The tokens' kinds (xapp-, xoxb-), before anything is sent: 0, or -1 with err
+ * naming the variable and where the right token is found (never the token). */
+int slack_check_tokens(const char *app_token, const char *bot_token, char *err, size_t cap);
 
 #endif

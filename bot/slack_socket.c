@@ -173,13 +173,6 @@ static int connect_url(struct slack_socket *s, const char *url, int replaces)
     return 0;
 }
 
-static int fatal_error(const char *error)
-{
-    return strcmp(error, "invalid_auth") == 0 || strcmp(error, "not_authed") == 0 ||
-           strcmp(error, "account_inactive") == 0 || strcmp(error, "token_revoked") == 0 ||
-           strcmp(error, "not_allowed_token_type") == 0;
-}
-
 static void on_open_answer(void *ud, int ok, json_t *answer, const char *error)
 {
     struct open_ctx *o = ud;
@@ -189,16 +182,22 @@ static void on_open_answer(void *ud, int ok, json_t *answer, const char *error)
         free(o);
         return;
     }
-    if (!ok && fatal_error(error)) {
+    if (!ok && slack_token_error(error)) {
         s->fatal = 1;
         log_error("slack: apps.connections.open refused the app token (%s): check "
                   "SLACK_APP_TOKEN (an xapp- token with connections:write)", error);
         if (s->h.on_fatal)
             s->h.on_fatal(s->ud, error);
     } else if (!url || connect_url(s, url, o->replaces) != 0) {
-        log_warn("slack: apps.connections.open failed: %s", ok ? "no url" : error);
+        int64_t delay = backoff_ms(s);
         count_reconnect(s, "open_failed");
-        reopen_later(s, o->replaces, backoff_ms(s));
+        if (!ok && !answer)     /* no answer from Slack itself: the network's failure */
+            log_warn("slack: cannot reach %s: %s; retrying in %lld s",
+                     slack_api_base_url(s->api), error, (long long)(delay + 500) / 1000);
+        else
+            log_warn("slack: apps.connections.open failed: %s; retrying in %lld s",
+                     ok ? "no url" : error, (long long)(delay + 500) / 1000);
+        reopen_later(s, o->replaces, delay);
     }
     free(o);
 }
@@ -210,8 +209,8 @@ static void open_connection(struct slack_socket *s, int replaces)
         abort();
     o->s = s;
     o->replaces = replaces;
-    if (slack_api_call(s->api, "apps.connections.open", SLACK_TOKEN_APP, json_object(),
-                       on_open_answer, o) != 0) {
+    if (slack_api_call_once(s->api, "apps.connections.open", SLACK_TOKEN_APP, json_object(),
+                            on_open_answer, o) != 0) {
         free(o);
         reopen_later(s, replaces, backoff_ms(s));
     }
@@ -448,6 +447,14 @@ void slack_socket_stop(struct slack_socket *s)
     s->stopping = 1;
     for (struct slack_conn *c = s->conns; c; c = c->next)
         conn_close(c);
+}
+
+int slack_socket_connections(const struct slack_socket *s)
+{
+    int n = 0;
+    for (const struct slack_conn *c = s->conns; c; c = c->next)
+        n += c->wsi != NULL;
+    return n;
 }
 
 int slack_socket_live(const struct slack_socket *s)

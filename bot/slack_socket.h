@@ -41,6 +41,7 @@ void slack_socket_start(struct slack_socket *s);
 /* Closes every connection (bounded: no more than a second for the close handshake). */
 void slack_socket_stop(struct slack_socket *s);
 int slack_socket_live(const struct slack_socket *s);     /* connections past hello */
+int slack_socket_connections(const struct slack_socket *s);  /* open, closing included */
 
 /* Queues a text frame (an ack) on conn; 0 when queued. */
 int slack_socket_send(struct slack_conn *conn, const char *text);

@@ -57,7 +57,12 @@ build() {     # build DIR [cmake args...]
 
 if [ "$mode" = run ]; then
     build build
-    exec ./build/bot/cancelbot run
+    # With Slack tokens: the bot. Without: the terminal shell (`run` would refuse
+    # without a terminal, which a fresh machine's quick start may not have).
+    if [ -n "${SLACK_APP_TOKEN:-}" ] && [ -n "${SLACK_BOT_TOKEN:-}" ]; then
+        exec ./build/bot/cancelbot run
+    fi
+    exec ./build/bot/cancelbot shell
 fi
 
 # A throwaway PostgreSQL cluster for the *_pg tests, stopped and removed however the

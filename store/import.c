@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "store/store_int.h"
+#include "store/sqlite_int.h"
 
 #define IMPORT_MAX_COLS 32
 
@@ -66,6 +67,7 @@ int store_import_sqlite(struct store *dst, const char *path, long *rows, char *e
     struct store *old = NULL;
     sqlite3 *src = NULL;
     long existing = 0;
+    char why[256];
     int rc;
     *rows = 0;
     if (!dst->ops->import_row) {
@@ -83,15 +85,14 @@ int store_import_sqlite(struct store *dst, const char *path, long *rows, char *e
         return STORE_E_CONFLICT;
     }
     /* Current schema first, as `run` would bring it: the columns then match. */
-    if ((rc = store_open_existing(path, &old)) != STORE_OK) {
-        snprintf(err, errlen, "%s: %s", path, rc == STORE_E_NOT_FOUND ? "no such file"
-                 : old ? store_last_error(old) : "cannot be opened");
-        store_close(old);
+    if ((rc = store_open_existing(path, &old, why, sizeof(why))) != STORE_OK) {
+        snprintf(err, errlen, "%s: %s", path, rc == STORE_E_NOT_FOUND ? "no such file" : why);
         return rc;
     }
     store_close(old);
     if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, src ? sqlite3_errmsg(src) : "cannot be opened");
+        sqlite_reason(src, why, sizeof(why));
+        snprintf(err, errlen, "%s: %s", path, why);
         sqlite3_close(src);
         return STORE_E_IO;
     }

@@ -260,6 +260,21 @@ static void pg_find_secret(struct pg_store *p, PQconninfoOption *opts)
 
 static const struct store_ops pg_ops;
 
+int store_check_postgres_url(const char *conninfo, char *err, size_t errlen)
+{
+    PQconninfoOption *opts;
+    char *perr = NULL;
+    if (!conninfo || !(opts = PQconninfoParse(conninfo, &perr))) {
+        /* libpq's reason may quote the string, password and all. */
+        PQfreemem(perr);
+        snprintf(err, errlen, "the database URL cannot be read: use postgresql://USER@HOST:"
+                 "PORT/DBNAME or a libpq keyword string (host=... dbname=...)");
+        return STORE_E_INVALID;
+    }
+    PQconninfoFree(opts);
+    return STORE_OK;
+}
+
 int store_open_postgres(const char *conninfo, struct store **out, char *err, size_t errlen)
 {
     struct pg_store *p = NULL;
@@ -269,12 +284,12 @@ int store_open_postgres(const char *conninfo, struct store **out, char *err, siz
     if (!conninfo || !out || !err || errlen == 0)
         return STORE_E_INVALID;
     err[0] = '\0';
-    if (!(opts = PQconninfoParse(conninfo, &perr))) {
-        /* libpq's reason may quote the string, password and all. */
-        PQfreemem(perr);
-        snprintf(err, errlen, "the database URL cannot be read: use postgresql://USER@HOST:"
-                 "PORT/DBNAME or a libpq keyword string (host=... dbname=...)");
+    if (store_check_postgres_url(conninfo, err, errlen) != STORE_OK)
         return STORE_E_INVALID;
+    if (!(opts = PQconninfoParse(conninfo, &perr))) {
+        PQfreemem(perr);
+        snprintf(err, errlen, "out of memory");
+        return STORE_E_IO;
     }
     if (!(p = calloc(1, sizeof(*p))) || !(p->conninfo = strdup(conninfo))) {
         PQconninfoFree(opts);

@@ -75,6 +75,27 @@ static int pg_listen(struct pg_store *p, PGconn *conn)
     return rc;
 }
 
+/* A failed connection is worth trying again (STORE_E_UNREACHABLE) unless the server
+ * answered and refused us: a login, a database or role that does not exist, an
+ * address pg_hba.conf turns away, TLS settings that cannot work. Those stay refused
+ * however long we wait (STORE_E_IO); everything else (refused, timed out, a host name
+ * not resolved yet, "the database system is starting up", too many clients) may pass. */
+static int pg_connect_failure(PGconn *conn)
+{
+    static const char *const refusals[] = {
+        "authentication failed", "no password supplied", "password is required",
+        "does not exist", "no pg_hba.conf entry", "permission denied", "SSL was required",
+        "does not support SSL", "certificate", "invalid", "unsupported",
+    };
+    const char *msg = conn ? PQerrorMessage(conn) : "";
+    if (conn && PQconnectionNeedsPassword(conn))
+        return STORE_E_IO;
+    for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+        if (strstr(msg, refusals[i]))
+            return STORE_E_IO;
+    return STORE_E_UNREACHABLE;
+}
+
 int pg_connect(struct pg_store *p, int again, char *err, size_t errlen)
 {
     /* Ours come before the string, which may override them; PG* variables fill what
@@ -97,12 +118,13 @@ int pg_connect(struct pg_store *p, int again, char *err, size_t errlen)
     keys[n] = NULL, vals[n] = NULL;
     conn = PQconnectdbParams(keys, vals, 1);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        int rc = conn ? pg_connect_failure(conn) : STORE_E_IO;
         if (conn)
             pg_redact(&p->base, PQerrorMessage(conn), err, errlen);
         else
             snprintf(err, errlen, "out of memory");
         PQfinish(conn);
-        return STORE_E_IO;
+        return rc;
     }
     PQsetNoticeProcessor(conn, pg_quiet_notices, NULL);
     if (pg_setup(conn, "SET statement_timeout = " PG_STATEMENT_TIMEOUT_MS) ||

@@ -26,6 +26,7 @@
  * - Error texts name the operation, the request or effect id and SQLite's message,
  *   never a value from a request body. */
 #include <assert.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +37,37 @@
 
 /* ---- errors and statement plumbing ---- */
 
+void sqlite_reason(sqlite3 *db, char *out, size_t cap)
+{
+    int code, sys;
+    if (!db) {
+        snprintf(out, cap, "out of memory");
+        return;
+    }
+    code = sqlite3_extended_errcode(db);
+    sys = sqlite3_system_errno(db);
+    /* The system's reason only where SQLite failed at a file operation: otherwise the
+     * errno it kept is an old one's. */
+    switch (code & 0xff) {
+    case SQLITE_IOERR: case SQLITE_FULL: case SQLITE_CANTOPEN: case SQLITE_READONLY:
+    case SQLITE_PERM: case SQLITE_NOLFS:
+        if (sys) {
+            snprintf(out, cap, "%s (SQLite code %d: %s)", sqlite3_errmsg(db), code,
+                     strerror(sys));
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    snprintf(out, cap, "%s (SQLite code %d)", sqlite3_errmsg(db), code);
+}
+
 int sqlite_fail(struct store *s, const char *what)
 {
-    return store_failf(s, STORE_E_IO, "%s: %s", what, sqlite3_errmsg(SQ(s)->db));
+    char why[200];
+    sqlite_reason(SQ(s)->db, why, sizeof(why));
+    return store_failf(s, STORE_E_IO, "%s: %s", what, why);
 }
 
 static unsigned sql_hash(const char *sql)
@@ -279,23 +308,32 @@ static void sqlite_close(struct store *s)
 
 static const struct store_ops sqlite_ops;
 
-static int open_store(const char *path, int create, struct store **out)
+static int open_store(const char *path, int create, struct store **out, char *err,
+                      size_t errlen)
 {
     struct sqlite_store *q = NULL;
     struct store *s = NULL;
+    char why[200];
     int rc;
+    if (err && errlen)
+        err[0] = '\0';
     if (!path || !out)
         return STORE_E_INVALID;
-    if (!(q = calloc(1, sizeof(*q))))
+    if (!(q = calloc(1, sizeof(*q)))) {
+        if (err)
+            snprintf(err, errlen, "out of memory");
         return STORE_E_IO;
+    }
     s = &q->base;
     store_init(s, &sqlite_ops);
     /* open_v2 hands back a handle even when it fails; store_close frees it. */
     if ((rc = sqlite3_open_v2(path, &q->db,
                               SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0),
                               NULL))) {
-        rc = !create && rc == SQLITE_CANTOPEN && access(path, F_OK) != 0 ? STORE_E_NOT_FOUND
-                                                                          : STORE_E_IO;
+        rc = !create && rc == SQLITE_CANTOPEN && access(path, F_OK) != 0 && errno == ENOENT
+             ? STORE_E_NOT_FOUND : STORE_E_IO;
+        sqlite_reason(q->db, why, sizeof(why));
+        store_failf(s, rc, "cannot open: %s", rc == STORE_E_NOT_FOUND ? "no such file" : why);
         goto out;
     }
     sqlite3_busy_timeout(q->db, 5000);
@@ -307,18 +345,20 @@ static int open_store(const char *path, int create, struct store **out)
     *out = s;
     s = NULL;
 out:
+    if (s && err)
+        snprintf(err, errlen, "%s", store_last_error(s));
     store_close(s);
     return rc;
 }
 
-int store_open(const char *path, struct store **out)
+int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
-    return open_store(path, 1, out);
+    return open_store(path, 1, out, err, errlen);
 }
 
-int store_open_existing(const char *path, struct store **out)
+int store_open_existing(const char *path, struct store **out, char *err, size_t errlen)
 {
-    return open_store(path, 0, out);
+    return open_store(path, 0, out, err, errlen);
 }
 
 /* ---- requests ---- */

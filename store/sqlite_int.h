@@ -31,6 +31,9 @@ struct sqlite_store {
 
 /* After a failed sqlite3_* call: what we were doing, then SQLite's reason. */
 int sqlite_fail(struct store *s, const char *what);
+/* SQLite's last error on db in words: its message and extended code, and strerror of
+ * the system's errno where a file operation failed ("out of memory" for no db). */
+void sqlite_reason(sqlite3 *db, char *out, size_t cap);
 /* A statement for sql, from the cache when it was prepared before; hand it back with
  * sqlite_release on every path (NULL is fine). */
 int sqlite_prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what);

@@ -21,22 +21,31 @@ enum store_rc {
     STORE_E_IO = -2,            /* the database failed; err text in store_last_error */
     STORE_E_SCHEMA = -3,        /* database from a newer cancelbot */
     STORE_E_INVALID = -4,
-    STORE_E_CONFLICT = -5       /* the request moved since it was read: re-read, re-apply */
+    STORE_E_CONFLICT = -5,      /* the request moved since it was read: re-read, re-apply */
+    STORE_E_UNREACHABLE = -6    /* a network store did not answer (refused, timed out,
+                                   starting up): worth trying again, unlike a refused
+                                   login or a bad URL (STORE_E_IO, STORE_E_INVALID) */
 };
 
 struct store;
 
 /* path: a SQLite file (created if missing, WAL mode, migrated to the current schema).
- * Each open store is one lease owner ("host:pid:nonce", see store_owner). */
-int store_open(const char *path, struct store **out);
+ * Each open store is one lease owner ("host:pid:nonce", see store_owner). On failure
+ * err (may be NULL) says why: SQLite's message and code, and the system's reason
+ * (strerror) where a file operation failed. */
+int store_open(const char *path, struct store **out, char *err, size_t errlen);
 /* The same for a file that must exist already (commands that read the record):
  * STORE_E_NOT_FOUND, and no file created, when there is none at path. */
-int store_open_existing(const char *path, struct store **out);
+int store_open_existing(const char *path, struct store **out, char *err, size_t errlen);
 /* PostgreSQL: conninfo is a postgres:// or postgresql:// URL or a libpq keyword
  * string ("host=... dbname=..."); libpq's PG* variables and password file fill in
  * what it leaves out. Connects (with timeouts) and migrates. On failure err says why,
  * without the password; STORE_E_INVALID when conninfo cannot be read at all. */
 int store_open_postgres(const char *conninfo, struct store **out, char *err, size_t errlen);
+/* Whether conninfo can be read at all (nothing connects): STORE_OK, or
+ * STORE_E_INVALID with err saying how to write it (never quoting it: it may hold a
+ * password). store_open_postgres refuses the same strings with the same words. */
+int store_check_postgres_url(const char *conninfo, char *err, size_t errlen);
 void store_close(struct store *s);
 const char *store_last_error(const struct store *s);   /* never contains secrets */
 #define STORE_OWNER_MAX 128

@@ -35,7 +35,7 @@ expect_rc 2 $? "export with an unknown option"
 expect "unknown option \"--colour\"; accepted options: --format --since --db --database-url --output --help"
 "$CANCELBOT" check-config -x >"$OUT" 2>&1
 expect_rc 2 $? "check-config with a stray argument"
-expect "unexpected argument \"-x\"; accepted options: --config --help"
+expect "unexpected argument \"-x\"; accepted options: --config --db --database-url --seed --help"
 "$CANCELBOT" version --verbose >"$OUT" 2>&1
 expect_rc 2 $? "version with an option"
 expect "unknown option \"--verbose\"; accepted options: --help"

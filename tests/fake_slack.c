@@ -7,6 +7,9 @@
  *
  *   fake_slack --script FILE --log FILE --port-file FILE [--timeout SECONDS(60)]
  *              [--files-dir DIR]   (uploaded files land in DIR/<file id>, for the test)
+ *              [--listen-after MS] (the port is chosen and written at once, but nothing
+ *                                   listens on it for MS: Slack unreachable at start-up;
+ *                                   the port stays reserved, bound, meanwhile)
  *
  * Script, one step a line ('#' at line start and blank lines ignored; ends with quit):
  *   wait [S] connect           next websocket that has been sent its hello (S: 10 s)
@@ -65,8 +68,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include "tests/fake_slack_files.h"
 #include "tests/fake_slack_history.h"
 
@@ -1421,7 +1426,7 @@ static void fake_free(struct fake *f)
 static int usage(void)
 {
     fputs("usage: fake_slack --script FILE --log FILE --port-file FILE [--timeout SECONDS] "
-          "[--files-dir DIR]\n",
+          "[--files-dir DIR] [--listen-after MS]\n",
           stderr);
     return 1;
 }
@@ -1436,7 +1441,8 @@ int main(int argc, char **argv)
     struct lws_vhost *vh;
     struct fake f;
     const char *script = NULL, *log_path = NULL, *port_file = NULL, *files_dir = NULL;
-    long timeout_s = 60;
+    long timeout_s = 60, listen_after_ms = 0;
+    int reserved = -1;
     memset(&f, 0, sizeof f);
     f.t0_us = now_us();
     f.exit_code = 1;
@@ -1452,6 +1458,10 @@ int main(int argc, char **argv)
             port_file = v;
         else if (!strcmp(argv[i], "--files-dir"))
             files_dir = v;
+        else if (!strcmp(argv[i], "--listen-after")) {
+            if (parse_long(v, 1, 600000, &listen_after_ms))
+                return usage();
+        }
         else if (strcmp(argv[i], "--timeout") || parse_long(v, 1, 86400, &timeout_s))
             return usage();
     }
@@ -1470,6 +1480,35 @@ int main(int argc, char **argv)
     lws_set_log_level(LLL_ERR, NULL);
     memset(&info, 0, sizeof info);
     info.port = 0;                /* the kernel picks a free port: no collisions in CI */
+    if (listen_after_ms) {
+        /* Bound but not listening: the port is ours (nobody else gets it) and a
+         * connection to it is refused, as to a Slack that cannot be reached. */
+        struct sockaddr_in a;
+        socklen_t alen = sizeof a;
+        int one = 1;
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if ((reserved = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+            setsockopt(reserved, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+            bind(reserved, (struct sockaddr *)&a, sizeof a) ||
+            getsockname(reserved, (struct sockaddr *)&a, &alen)) {
+            fputs("fake_slack: cannot reserve a port on 127.0.0.1\n", stderr);
+            goto out;
+        }
+        info.port = ntohs(a.sin_port);
+        if (write_port_file(port_file, info.port)) {
+            fprintf(stderr, "fake_slack: cannot write %s\n", port_file);
+            goto out;
+        }
+        {
+            struct timespec ts = {listen_after_ms / 1000, (listen_after_ms % 1000) * 1000000L};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
+        }
+        close(reserved);          /* lws binds it next (SO_REUSEADDR) */
+        reserved = -1;
+    }
     info.iface = "127.0.0.1";
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
     info.protocols = protocols;
@@ -1484,7 +1523,7 @@ int main(int argc, char **argv)
         fputs("fake_slack: cannot listen on 127.0.0.1\n", stderr);
         goto out;
     }
-    if (write_port_file(port_file, f.port)) {
+    if (!listen_after_ms && write_port_file(port_file, f.port)) {
         fprintf(stderr, "fake_slack: cannot write %s\n", port_file);
         goto out;
     }
@@ -1507,6 +1546,8 @@ int main(int argc, char **argv)
     }
     print_summary(&f);
 out:
+    if (reserved >= 0)
+        close(reserved);
     f.done = 1;                   /* close callbacks during destroy must not run steps */
     if (f.ctx)
         lws_context_destroy(f.ctx);

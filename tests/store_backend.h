@@ -109,7 +109,7 @@ static inline int test_db_open(const struct test_db *d, struct store **out)
     char err[256];
     int rc;
     if (!d->pg)
-        return store_open(d->path, out);
+        return store_open(d->path, out, NULL, 0);
     if ((rc = store_open_postgres(d->conninfo, out, err, sizeof(err))) != STORE_OK)
         fprintf(stderr, "test_db_open: %s\n", err);
     return rc;

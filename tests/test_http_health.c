@@ -51,6 +51,18 @@ static void test_addr_bad_values_name_the_variable(void)
     }
 }
 
+static void test_readyz_says_what_start_up_waits_for(void)
+{
+    struct health_snapshot s = all_well();
+    char body[HEALTH_BODY_MAX];
+    s.starting = "starting: slack unreachable (Connection refused); retrying";
+    CHECK(health_answer("GET", "/readyz", &s, body, sizeof(body)) == 503);
+    CHECK_STR(body, "not ready: starting: slack unreachable (Connection refused); retrying\n");
+    CHECK(health_answer("GET", "/healthz", &s, body, sizeof(body)) == 200);
+    s.starting = "";
+    CHECK(health_answer("GET", "/readyz", &s, body, sizeof(body)) == 200);
+}
+
 static void test_healthz_follows_the_last_tick(void)
 {
     struct health_snapshot s = all_well();
@@ -116,6 +128,7 @@ int main(void)
 {
     RUN(test_addr_default_off_and_explicit);
     RUN(test_addr_bad_values_name_the_variable);
+    RUN(test_readyz_says_what_start_up_waits_for);
     RUN(test_healthz_follows_the_last_tick);
     RUN(test_readyz_says_what_is_not_ready);
     RUN(test_readyz_names_failing_pollers);

@@ -220,8 +220,34 @@ static void test_newer_schema_is_refused(void)
 static void test_open_of_impossible_path_fails_without_output(void)
 {
     struct store *s = NULL;
-    CHECK(store_open("/nonexistent-cancelbot-dir/x/cancelbot.db", &s) == STORE_E_IO);
+    char why[256];
+    CHECK(store_open("/nonexistent-cancelbot-dir/x/cancelbot.db", &s, why, sizeof(why)) ==
+          STORE_E_IO);
     CHECK(s == NULL);
+    /* SQLite's reason and the system's, not just "cannot open". */
+    CHECK(strstr(why, "unable to open database file") != NULL);
+    CHECK(strstr(why, "SQLite code 14") != NULL);
+    CHECK(strstr(why, "No such file or directory") != NULL);
+}
+
+/* Root may write anywhere, but not under a regular file: the system's reason shows. */
+static void test_open_under_a_file_says_not_a_directory(void)
+{
+    char dir[] = "/tmp/cancelbot-store-XXXXXX", file[64], path[96], why[256];
+    struct store *s = NULL;
+    FILE *f;
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(file, sizeof(file), "%s/plain", dir);
+    snprintf(path, sizeof(path), "%s/cancelbot.db", file);
+    CHECK((f = fopen(file, "w")) != NULL);
+    fclose(f);
+    CHECK(store_open(path, &s, why, sizeof(why)) == STORE_E_IO);
+    CHECK(s == NULL);
+    CHECK(strstr(why, "Not a directory") != NULL);
+    CHECK(store_open_existing(path, &s, why, sizeof(why)) != STORE_OK);
+    CHECK(strstr(why, "Not a directory") != NULL || strstr(why, "no such file") != NULL);
+    unlink(file);
+    rmdir(dir);
 }
 
 /* No server there (port 1), or a string libpq cannot read: an error that says so,
@@ -245,10 +271,28 @@ static void test_postgres_errors_never_show_the_password(void)
         if (strstr(err, "Sw0rdfish"))
             fprintf(stderr, "  leaked: %s\n", err);
     }
-    CHECK(store_open_postgres(bad[0], &s, err, sizeof(err)) == STORE_E_IO);
+    /* Nothing listening: worth retrying (the runtime waits for it), unlike a refusal. */
+    CHECK(store_open_postgres(bad[0], &s, err, sizeof(err)) == STORE_E_UNREACHABLE);
     CHECK_CONTAINS(err, "127.0.0.1");
+    CHECK_CONTAINS(err, "refused");
     CHECK(store_open_postgres(bad[3], &s, err, sizeof(err)) == STORE_E_INVALID);
     CHECK_CONTAINS(err, "postgresql://");
+}
+
+/* The server answers and refuses (a database that does not exist): not a network
+ * failure, so not retried; the server's reason is kept. Needs the test cluster. */
+static void test_postgres_refusal_is_not_unreachable(void)
+{
+    const char *base = getenv("CANCELBOT_TEST_DATABASE_URL");
+    const char *slash;
+    char url[512], err[256];
+    struct store *s = NULL;
+    if (!base || !*base || !(slash = strrchr(base, '/')) || strchr(slash, '?'))
+        return;
+    snprintf(url, sizeof(url), "%.*s/cancelbot_no_such_database", (int)(slash - base), base);
+    CHECK(store_open_postgres(url, &s, err, sizeof(err)) == STORE_E_IO);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "does not exist");
 }
 
 /* ---- request_json ---- */
@@ -1422,7 +1466,9 @@ int main(void)
     RUN(test_open_creates_current_schema_in_wal_mode);
     RUN(test_newer_schema_is_refused);
     RUN(test_open_of_impossible_path_fails_without_output);
+    RUN(test_open_under_a_file_says_not_a_directory);
     RUN(test_postgres_errors_never_show_the_password);
+    RUN(test_postgres_refusal_is_not_unreachable);
     RUN(test_json_round_trips_every_field);
     RUN(test_json_missing_and_unknown_keys_are_tolerated);
     RUN(test_json_refuses_wrong_types_and_names);

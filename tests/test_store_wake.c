@@ -43,7 +43,7 @@ static int open_named(const struct test_db *d, const char *name, struct store **
     char conninfo[sizeof(d->conninfo) + 128], err[256];
     int rc;
     if (!d->pg)
-        return store_open(d->path, out);
+        return store_open(d->path, out, NULL, 0);
     snprintf(conninfo, sizeof(conninfo), "%s%sapplication_name=%s_%s", d->conninfo,
              strstr(d->conninfo, "://") ? "&" : " ", d->schema, name);
     if ((rc = store_open_postgres(conninfo, out, err, sizeof(err))) != STORE_OK)
