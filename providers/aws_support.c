@@ -339,7 +339,10 @@ static enum aws_support_next read_ok(const struct aws_support_asked *q, const js
     const json_t *it;
     size_t i;
     if (q->create) {
-        if (!jstr(body, "caseId") || strlen(jstr(body, "caseId")) >= sizeof(r->case_id))
+        /* An empty id names no case: the runtime would record "created" with nothing
+         * to follow. */
+        if (!jstr(body, "caseId") || !jstr(body, "caseId")[0] ||
+            strlen(jstr(body, "caseId")) >= sizeof(r->case_id))
             goto odd;
         request_copy_str(r->case_id, sizeof(r->case_id), jstr(body, "caseId"));
         r->status = AWS_SUPPORT_PENDING;
@@ -353,7 +356,7 @@ static enum aws_support_next read_ok(const struct aws_support_asked *q, const js
         const char *st = jstr(it, "status");
         if (!st || !((id && !strcmp(id, q->case_id)) || (shown && !strcmp(shown, q->case_id))))
             continue;
-        request_copy_str(r->case_id, sizeof(r->case_id), id ? id : q->case_id);
+        request_copy_str(r->case_id, sizeof(r->case_id), id && id[0] ? id : q->case_id);
         request_copy_str(r->display_id, sizeof(r->display_id), shown ? shown : "");
         request_copy_str(r->status_raw, sizeof(r->status_raw), st);
         r->status = case_status(st);
