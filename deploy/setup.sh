@@ -78,7 +78,9 @@ build build
 # any crash, leak, timeout or broken check fails the run, the input kept in
 # build-fuzz/fuzz/crashes/<target>/. Only the fuzz targets are built in this tree.
 fuzz_started=$SECONDS
-cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 \
+# CC, not -DCMAKE_C_COMPILER: a tree configured before with clang keeps its cache
+# (a changed compiler would make cmake drop it, and the options with it).
+CC=clang-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCANCELBOT_FUZZ=ON -DCANCELBOT_FUZZ_SECONDS="${CANCELBOT_FUZZ_SECONDS:-15}" >/dev/null
 cmake --build build-fuzz -j "$jobs" --target fuzz_targets >/dev/null
 (cd build-fuzz && ctest -L fuzz --output-on-failure -j "$jobs")
