@@ -590,7 +590,11 @@ json_t *slack_view_errors(const char *block_id, const char *text)
 json_t *slack_reject_modal(const char *request_id, const char *channel_id)
 {
     char meta[REQUEST_ID_MAX + CHANNEL_ID_MAX + 2], title[32], intro[128];
-    if (!request_id || !*request_id || strchr(request_id, '|'))
+    /* A value that would not come back whole from private_metadata makes a form that
+     * can never be submitted (or, cut, names another request): refuse it. */
+    if (!request_id || !*request_id || strchr(request_id, '|') ||
+        strlen(request_id) >= REQUEST_ID_MAX ||
+        (channel_id && strlen(channel_id) >= CHANNEL_ID_MAX))
         return NULL;
     snprintf(meta, sizeof meta, "%s|%s", request_id, channel_id ? channel_id : "");
     snprintf(title, sizeof title, "Reject %s", request_id);

@@ -88,7 +88,8 @@ int slack_modal_to_command_text(const struct slack_frame *view_submission, char 
 json_t *slack_view_errors(const char *block_id, const char *text);
 
 /* The form a Reject click opens: one required "note" input. private_metadata is
- * "<request_id>|<channel_id>"; slack_reject_metadata() splits it. */
+ * "<request_id>|<channel_id>"; slack_reject_metadata() splits it. NULL (no form) for
+ * an empty request id, one with '|', or either id too long to come back whole. */
 json_t *slack_reject_modal(const char *request_id, const char *channel_id);
 int slack_reject_metadata(const char *private_metadata, char *request_id, size_t request_len,
                           char *channel_id, size_t channel_len);

@@ -2,7 +2,8 @@
 # deploy/setup.sh -- the README's two quick-start commands:
 #   bash deploy/setup.sh run    install what is missing, build, start the bot
 #   bash deploy/setup.sh test   install what is missing, build, run every test,
-#                               then again under AddressSanitizer + UBSan; the
+#                               run each fuzz target for a bounded time (clang),
+#                               then the tests again under AddressSanitizer + UBSan; the
 #                               store's tests run on SQLite and on a throwaway
 #                               PostgreSQL 15 cluster (127.0.0.1, removed at the end)
 # Works on a fresh Debian 12 as root (or with sudo). Idempotent: packages already
@@ -26,6 +27,9 @@ packages=(build-essential cmake pkg-config ca-certificates
 [ "$mode" = test ] && packages+=(sqlite3 bsdutils jq)
 # promtool (from Debian's prometheus package) checks the bot's /metrics output.
 [ "$mode" = test ] && packages+=(prometheus)
+# The fuzz step builds the libFuzzer targets with clang; libFuzzer and the sanitizer
+# runtimes are in libclang-rt-14-dev.
+[ "$mode" = test ] && packages+=(clang-14 libclang-rt-14-dev)
 # The test path also runs the store on PostgreSQL: the server (and psql) from Debian.
 # The run path never needs it: SQLite is the default record.
 [ "$mode" = test ] && packages+=(postgresql-15)
@@ -75,6 +79,20 @@ echo "setup: PostgreSQL for the tests at $CANCELBOT_TEST_DATABASE_URL" >&2
 
 build build
 (cd build && ctest --output-on-failure -j "$jobs")
+
+# Fuzzing (docs/reliability.md, "Fuzzing"): every target, with every library it links
+# instrumented (coverage, ASan, UBSan), runs $CANCELBOT_FUZZ_SECONDS (15) from its seeds;
+# any crash, leak, timeout or broken check fails the run, the input kept in
+# build-fuzz/fuzz/crashes/<target>/. Only the fuzz targets are built in this tree.
+fuzz_started=$SECONDS
+# CC, not -DCMAKE_C_COMPILER: a tree configured before with clang keeps its cache
+# (a changed compiler would make cmake drop it, and the options with it).
+CC=clang-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCANCELBOT_FUZZ=ON -DCANCELBOT_FUZZ_SECONDS="${CANCELBOT_FUZZ_SECONDS:-15}" >/dev/null
+cmake --build build-fuzz -j "$jobs" --target fuzz_targets >/dev/null
+(cd build-fuzz && ctest -L fuzz --output-on-failure -j "$jobs")
+echo "setup: fuzz step (build and runs) took $((SECONDS - fuzz_started)) s" >&2
+
 build build-asan -DCANCELBOT_SANITIZE=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$jobs")

@@ -76,9 +76,9 @@ static int64_t cents(const char *s)
     if (!s || !isdigit((unsigned char)*s))
         return 0;
     for (; isdigit((unsigned char)*s); s++) {
-        if (whole > (INT64_MAX - 9) / 1000)
+        whole = whole * 10 + (*s - '0');     /* whole was <= INT64_MAX / 100: no overflow */
+        if (whole > (INT64_MAX - 99) / 100)  /* too large to hold in cents: unknown */
             return 0;
-        whole = whole * 10 + (*s - '0');
     }
     if (*s == '.')
         for (s++; isdigit((unsigned char)*s); s++)

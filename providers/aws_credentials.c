@@ -3,9 +3,9 @@
  * Every source ends in fill(), the one place that checks key id, secret and token
  * (present, fits, no spaces or control characters, since they end up in headers)
  * and phrases the error from a description of where the value came from. The shared
- * files go through profile_read(), a small INI reader that keeps only the keys of
- * one profile and their line numbers. The STS answer is XML, read with aws_sts.h's
- * small reader. Secrets copied into locals are wiped. */
+ * files are read by aws_profile.h, which keeps only the keys of one profile and their
+ * line numbers. The STS answer is XML, read with aws_sts.h's small reader. Secrets
+ * copied into locals are wiped. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include "providers/aws_credentials.h"
+#include "providers/aws_profile.h"
 #include "providers/aws_sigv4.h"
 #include "providers/aws_sts.h"
 
@@ -152,145 +153,6 @@ int aws_credentials_from_env(aws_getenv_fn fn, void *ud, struct aws_credentials 
     return fill(out, id, secret, env_get(fn, ud, what[2]), 0, "environment", what, err, errlen);
 }
 
-enum { KEY_ID, SECRET, TOKEN, REGION, NKEYS };
-static const char *const profile_keys[NKEYS] = {"aws_access_key_id", "aws_secret_access_key",
-                                                "aws_session_token", "region"};
-/* With these the SDKs assume a role or use SSO before looking at static keys, so
- * using the keys instead would silently be other credentials. */
-static const char *const role_keys[] = {"role_arn", "web_identity_token_file",
-                                        "credential_source", "sso_start_url", "sso_session",
-                                        "sso_account_id"};
-
-struct profile {
-    const char *path;
-    int has_section;                 /* the profile's section appears in the file */
-    char *val[NKEYS];                /* owned; NULL when unset */
-    int line[NKEYS];
-    const char *refused;             /* first of role_keys seen, with its line */
-    int refused_line;
-    int process_line;                /* credential_process: also not supported */
-};
-
-static void profile_fini(struct profile *p)
-{
-    for (int k = 0; k < NKEYS; k++) {
-        if (p->val[k]) {
-            OPENSSL_cleanse(p->val[k], strlen(p->val[k]));
-            free(p->val[k]);
-        }
-    }
-}
-
-/* The text between the brackets, trimmed: is it our profile? The config file says
- * "[profile NAME]" except for "[default]"; the credentials file says "[NAME]". */
-static int section_is(const char *sec, int config_style, const char *profile)
-{
-    if (!config_style || strcmp(sec, "default") == 0)
-        return strcmp(sec, profile) == 0;
-    if (strncmp(sec, "profile", 7) != 0 || (sec[7] != ' ' && sec[7] != '\t'))
-        return 0;
-    sec += 7;
-    while (*sec == ' ' || *sec == '\t')
-        sec++;
-    return strcmp(sec, profile) == 0;
-}
-
-/* A '#' or ';' after a blank starts a comment (keys and tokens hold neither blanks
- * nor those characters after one), as the AWS SDK for Java reads these files. */
-static char *strip_comment(char *v)
-{
-    for (char *p = v; *p; p++)
-        if ((*p == '#' || *p == ';') && p > v && (p[-1] == ' ' || p[-1] == '\t')) {
-            *p = '\0';
-            break;
-        }
-    return v;
-}
-
-/* Reads the settings of `profile` from path; a missing file is an empty one. Errors
- * name the file and line, never the line's text (it may hold a secret). */
-static int profile_read(struct profile *pr, const char *path, int config_style,
-                        const char *profile, char *err, size_t errlen)
-{
-    FILE *f;
-    char *line = NULL;
-    size_t cap = 0;
-    int lineno = 0, in = 0, any_section = 0, nested = 0, rc = AWS_CRED_OK;
-    pr->path = path;
-    if (!path[0] || !(f = fopen(path, "r"))) {
-        if (!path[0] || errno == ENOENT || errno == ENOTDIR)
-            return AWS_CRED_OK;
-        return fail(err, errlen, AWS_CRED_E_IO, "Cannot read %s: %s.", path, strerror(errno));
-    }
-    while (getline(&line, &cap, f) >= 0) {
-        char *s = line, *eq, *key, *val;
-        int indented = *s == ' ' || *s == '\t';
-        lineno++;
-        s = trim(s);
-        if (!*s || *s == '#' || *s == ';')
-            continue;
-        if (indented && nested)
-            continue;                    /* "s3 =" followed by indented sub-settings */
-        nested = 0;
-        if (*s == '[') {
-            char *close = strchr(s, ']');
-            if (!close) {
-                rc = fail(err, errlen, AWS_CRED_E_INVALID,
-                          "%s line %d: a [section] without its closing ']'.", path, lineno);
-                goto out;
-            }
-            *close = '\0';
-            in = section_is(trim(s + 1), config_style, profile);
-            pr->has_section |= in;
-            any_section = 1;
-            continue;
-        }
-        if (!(eq = strchr(s, '=')) || eq == s || !any_section) {
-            rc = fail(err, errlen, AWS_CRED_E_INVALID,
-                      "%s line %d is not a [section], a 'name = value' setting inside a "
-                      "section, or a comment.", path, lineno);
-            goto out;
-        }
-        *eq = '\0';
-        key = trim(s);
-        val = trim(strip_comment(eq + 1));
-        nested = !*val;
-        if (!in)
-            continue;
-        for (char *k = key; *k; k++)
-            *k = (char)tolower((unsigned char)*k);      /* names are case-insensitive */
-        for (int k = 0; k < NKEYS; k++) {
-            if (strcmp(key, profile_keys[k]) != 0)
-                continue;
-            if (pr->val[k]) {
-                OPENSSL_cleanse(pr->val[k], strlen(pr->val[k]));
-                free(pr->val[k]);
-            }
-            if (!(pr->val[k] = strdup(val))) {
-                rc = fail(err, errlen, AWS_CRED_E_NOMEM, "Out of memory reading %s.", path);
-                goto out;
-            }
-            pr->line[k] = lineno;
-        }
-        for (size_t k = 0; k < sizeof(role_keys) / sizeof(role_keys[0]); k++)
-            if (!pr->refused && strcmp(key, role_keys[k]) == 0) {
-                pr->refused = role_keys[k];
-                pr->refused_line = lineno;
-            }
-        if (strcmp(key, "credential_process") == 0)
-            pr->process_line = lineno;
-    }
-    if (ferror(f))
-        rc = fail(err, errlen, AWS_CRED_E_IO, "Cannot read %s: %s.", path, strerror(errno));
-out:
-    if (line) {
-        OPENSSL_cleanse(line, cap);
-        free(line);
-    }
-    fclose(f);
-    return rc;
-}
-
 /* The override variable, else ~/.aws/<name>; a leading "~/" means HOME, as in the
  * SDKs. out[0] stays '\0' when there is no HOME to start from. */
 static int shared_path(aws_getenv_fn fn, void *ud, const char *var, const char *name,
@@ -314,70 +176,75 @@ static int shared_path(aws_getenv_fn fn, void *ud, const char *var, const char *
     return AWS_CRED_OK;
 }
 
-static int has_keys(const struct profile *p) { return p->val[KEY_ID] || p->val[SECRET]; }
+static int has_keys(const struct aws_profile *p)
+{
+    return p->val[AWS_PROFILE_KEY_ID] || p->val[AWS_PROFILE_SECRET];
+}
+
+int aws_credentials_from_profiles(const struct aws_profile *pc, const struct aws_profile *pf,
+                                  const char *profile, int named, struct aws_credentials *out,
+                                  char *err, size_t errlen)
+{
+    const char *const *names = aws_profile_key_names;
+    const struct aws_profile *src;
+    const char *cpath = pc->path && pc->path[0] ? pc->path : "HOME unset";
+    const char *fpath = pf->path && pf->path[0] ? pf->path : "HOME unset";
+    char what[3][PATH_BUF + 128];
+    const char *whatp[3] = {what[0], what[1], what[2]};
+    if (!pc->has_section && !pf->has_section)
+        return fail(err, errlen, named ? AWS_CRED_E_INVALID : AWS_CRED_E_NOT_FOUND,
+                    "Profile '%s'%s is in neither the credentials file (%s) nor the config "
+                    "file (%s).", profile, named ? " (from AWS_PROFILE)" : "", cpath, fpath);
+    for (const struct aws_profile *p = pc; p; p = p == pc ? pf : NULL)
+        if (p->refused)
+            return fail(err, errlen, AWS_CRED_E_UNSUPPORTED,
+                        "Profile '%s' in %s (line %d) uses %s: roles, web identity and SSO "
+                        "from a profile are not supported yet; give the profile "
+                        "aws_access_key_id and aws_secret_access_key, or set AWS_ROLE_ARN and "
+                        "AWS_WEB_IDENTITY_TOKEN_FILE.", profile, p->path, p->refused_line,
+                        p->refused);
+    /* The SDKs' order: credentials file keys, credential_process, config file keys. */
+    src = has_keys(pc) ? pc : NULL;
+    if (!src && (pc->process_line || pf->process_line))
+        return fail(err, errlen, AWS_CRED_E_UNSUPPORTED,
+                    "Profile '%s' in %s (line %d) uses credential_process, which is not "
+                    "supported yet.", profile, pc->process_line ? cpath : fpath,
+                    pc->process_line ? pc->process_line : pf->process_line);
+    src = src ? src : has_keys(pf) ? pf : NULL;
+    if (!src)
+        return fail(err, errlen, AWS_CRED_E_NOT_FOUND,
+                    "Profile '%s' has no aws_access_key_id in %s or %s.", profile, cpath, fpath);
+    if (!src->val[AWS_PROFILE_KEY_ID] || !src->val[AWS_PROFILE_SECRET]) {
+        int has = src->val[AWS_PROFILE_KEY_ID] ? AWS_PROFILE_KEY_ID : AWS_PROFILE_SECRET;
+        return fail(err, errlen, AWS_CRED_E_INVALID,
+                    "Profile '%s' in %s sets %s (line %d) but not %s.", profile, src->path,
+                    names[has], src->line[has],
+                    names[has == AWS_PROFILE_KEY_ID ? AWS_PROFILE_SECRET : AWS_PROFILE_KEY_ID]);
+    }
+    for (int k = 0; k < 3; k++)
+        snprintf(what[k], sizeof(what[k]), "%s of profile '%s' (%s line %d)", names[k],
+                 profile, src->path, src->line[k]);
+    return fill(out, src->val[AWS_PROFILE_KEY_ID], src->val[AWS_PROFILE_SECRET],
+                src->val[AWS_PROFILE_TOKEN], 0,
+                src == pc ? "shared-credentials-file" : "config-file", whatp, err, errlen);
+}
 
 int aws_credentials_from_profile(aws_getenv_fn fn, void *ud, struct aws_credentials *out,
                                  char *err, size_t errlen)
 {
-    struct profile pc = {0}, pf = {0}, *src;
-    char cpath[PATH_BUF], fpath[PATH_BUF], what[3][PATH_BUF + 128];
+    struct aws_profile pc = {0}, pf = {0};
+    char cpath[PATH_BUF], fpath[PATH_BUF];
     const char *named = env_get(fn, ud, "AWS_PROFILE");
-    const char *profile = named ? named : "default", *whatp[3] = {what[0], what[1], what[2]};
+    const char *profile = named ? named : "default";
     int rc;
-    if ((rc = shared_path(fn, ud, "AWS_SHARED_CREDENTIALS_FILE", "credentials", cpath, err,
-                          errlen)) ||
-        (rc = shared_path(fn, ud, "AWS_CONFIG_FILE", "config", fpath, err, errlen)) ||
-        (rc = profile_read(&pc, cpath, 0, profile, err, errlen)) ||
-        (rc = profile_read(&pf, fpath, 1, profile, err, errlen)))
-        goto out;
-    if (!pc.has_section && !pf.has_section) {
-        rc = fail(err, errlen, named ? AWS_CRED_E_INVALID : AWS_CRED_E_NOT_FOUND,
-                  "Profile '%s'%s is in neither the credentials file (%s) nor the config "
-                  "file (%s).", profile, named ? " (from AWS_PROFILE)" : "",
-                  cpath[0] ? cpath : "HOME unset", fpath[0] ? fpath : "HOME unset");
-        goto out;
-    }
-    for (struct profile *p = &pc; p; p = p == &pc ? &pf : NULL)
-        if (p->refused) {
-            rc = fail(err, errlen, AWS_CRED_E_UNSUPPORTED,
-                      "Profile '%s' in %s (line %d) uses %s: roles, web identity and SSO "
-                      "from a profile are not supported yet; give the profile "
-                      "aws_access_key_id and aws_secret_access_key, or set AWS_ROLE_ARN and "
-                      "AWS_WEB_IDENTITY_TOKEN_FILE.", profile, p->path, p->refused_line,
-                      p->refused);
-            goto out;
-        }
-    /* The SDKs' order: credentials file keys, credential_process, config file keys. */
-    src = has_keys(&pc) ? &pc : NULL;
-    if (!src && (pc.process_line || pf.process_line)) {
-        rc = fail(err, errlen, AWS_CRED_E_UNSUPPORTED,
-                  "Profile '%s' in %s (line %d) uses credential_process, which is not "
-                  "supported yet.", profile, pc.process_line ? cpath : fpath,
-                  pc.process_line ? pc.process_line : pf.process_line);
-        goto out;
-    }
-    src = src ? src : has_keys(&pf) ? &pf : NULL;
-    if (!src) {
-        rc = fail(err, errlen, AWS_CRED_E_NOT_FOUND,
-                  "Profile '%s' has no aws_access_key_id in %s or %s.", profile,
-                  cpath[0] ? cpath : "HOME unset", fpath[0] ? fpath : "HOME unset");
-        goto out;
-    }
-    if (!src->val[KEY_ID] || !src->val[SECRET]) {
-        int has = src->val[KEY_ID] ? KEY_ID : SECRET;
-        rc = fail(err, errlen, AWS_CRED_E_INVALID,
-                  "Profile '%s' in %s sets %s (line %d) but not %s.", profile, src->path,
-                  profile_keys[has], src->line[has], profile_keys[has == KEY_ID ? SECRET : KEY_ID]);
-        goto out;
-    }
-    for (int k = 0; k < 3; k++)
-        snprintf(what[k], sizeof(what[k]), "%s of profile '%s' (%s line %d)", profile_keys[k],
-                 profile, src->path, src->line[k]);
-    rc = fill(out, src->val[KEY_ID], src->val[SECRET], src->val[TOKEN], 0,
-              src == &pc ? "shared-credentials-file" : "config-file", whatp, err, errlen);
-out:
-    profile_fini(&pc);
-    profile_fini(&pf);
+    if (!(rc = shared_path(fn, ud, "AWS_SHARED_CREDENTIALS_FILE", "credentials", cpath, err,
+                           errlen)) &&
+        !(rc = shared_path(fn, ud, "AWS_CONFIG_FILE", "config", fpath, err, errlen)) &&
+        !(rc = aws_profile_read_file(&pc, cpath, 0, profile, err, errlen)) &&
+        !(rc = aws_profile_read_file(&pf, fpath, 1, profile, err, errlen)))
+        rc = aws_credentials_from_profiles(&pc, &pf, profile, named != NULL, out, err, errlen);
+    aws_profile_fini(&pc);
+    aws_profile_fini(&pf);
     return rc;
 }
 
@@ -393,7 +260,7 @@ static int is_region(const char *s)
 int aws_region_resolve(aws_getenv_fn fn, void *ud, char *out, size_t outlen, char *err,
                        size_t errlen)
 {
-    struct profile pf = {0};
+    struct aws_profile pf = {0};
     char fpath[PATH_BUF], what[PATH_BUF + 128];
     const char *named = env_get(fn, ud, "AWS_PROFILE");
     const char *v = env_get(fn, ud, "AWS_REGION"), *var = "AWS_REGION";
@@ -404,11 +271,11 @@ int aws_region_resolve(aws_getenv_fn fn, void *ud, char *out, size_t outlen, cha
     }
     if (!v) {
         if ((rc = shared_path(fn, ud, "AWS_CONFIG_FILE", "config", fpath, err, errlen)) ||
-            (rc = profile_read(&pf, fpath, 1, named ? named : "default", err, errlen)))
+            (rc = aws_profile_read_file(&pf, fpath, 1, named ? named : "default", err, errlen)))
             goto out;
         snprintf(what, sizeof(what), "region of profile '%s' (%s line %d)",
-                 named ? named : "default", fpath, pf.line[REGION]);
-        v = pf.val[REGION] ? pf.val[REGION] : "us-east-1";
+                 named ? named : "default", fpath, pf.line[AWS_PROFILE_REGION]);
+        v = pf.val[AWS_PROFILE_REGION] ? pf.val[AWS_PROFILE_REGION] : "us-east-1";
         var = what;
     }
     if (!is_region(v) || strlen(v) >= outlen) {
@@ -418,7 +285,7 @@ int aws_region_resolve(aws_getenv_fn fn, void *ud, char *out, size_t outlen, cha
     }
     memcpy(out, v, strlen(v) + 1);
 out:
-    profile_fini(&pf);
+    aws_profile_fini(&pf);
     return rc;
 }
 

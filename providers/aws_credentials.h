@@ -53,6 +53,14 @@ int aws_credentials_from_env(aws_getenv_fn getenv_fn, void *ud, struct aws_crede
 int aws_credentials_from_profile(aws_getenv_fn getenv_fn, void *ud, struct aws_credentials *out,
                                  char *err, size_t errlen);
 
+/* The same from the two files already read (aws_profile.h) for profile (named: it
+ * came from AWS_PROFILE, so its absence is an error rather than "no credentials"). */
+struct aws_profile;
+int aws_credentials_from_profiles(const struct aws_profile *credentials_file,
+                                  const struct aws_profile *config_file, const char *profile,
+                                  int named, struct aws_credentials *out, char *err,
+                                  size_t errlen);
+
 /* The chain: environment, then web identity (AWS_WEB_IDENTITY_TOKEN_FILE), then the
  * profile, then the container variables. OK fills out; NEED_* tells the caller which
  * request to send; E_NOT_FOUND means no source is set up. */

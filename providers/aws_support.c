@@ -52,7 +52,6 @@ struct sup_call {
     struct aws_support_result res;
 };
 
-enum verdict { V_DONE, V_RETRY, V_REAUTH };
 
 __attribute__((format(printf, 3, 4)))
 static void say(char *out, size_t cap, const char *fmt, ...)
@@ -334,42 +333,45 @@ static enum aws_support_status case_status(const char *raw)
     return AWS_SUPPORT_PENDING;      /* opened, unassigned, work-in-progress, reopened, new */
 }
 
-static enum verdict read_ok(struct sup_call *c, const char *acct, const json_t *body)
+static enum aws_support_next read_ok(const struct aws_support_asked *q, const json_t *body,
+                                     struct aws_support_result *r)
 {
-    struct aws_support_result *r = &c->res;
     const json_t *it;
     size_t i;
-    if (c->op == OP_CREATE) {
-        if (!jstr(body, "caseId") || strlen(jstr(body, "caseId")) >= sizeof(r->case_id))
+    if (q->create) {
+        /* An empty id names no case: the runtime would record "created" with nothing
+         * to follow. */
+        if (!jstr(body, "caseId") || !jstr(body, "caseId")[0] ||
+            strlen(jstr(body, "caseId")) >= sizeof(r->case_id))
             goto odd;
         request_copy_str(r->case_id, sizeof(r->case_id), jstr(body, "caseId"));
         r->status = AWS_SUPPORT_PENDING;
         r->rc = AWS_SUPPORT_OK;
-        return V_DONE;
+        return AWS_SUPPORT_NEXT_DONE;
     }
     if (!json_is_array(json_object_get(body, "cases")))
         goto odd;
     json_array_foreach(json_object_get(body, "cases"), i, it) {
         const char *id = jstr(it, "caseId"), *shown = jstr(it, "displayId");
         const char *st = jstr(it, "status");
-        if (!st || !((id && !strcmp(id, c->case_id)) || (shown && !strcmp(shown, c->case_id))))
+        if (!st || !((id && !strcmp(id, q->case_id)) || (shown && !strcmp(shown, q->case_id))))
             continue;
-        request_copy_str(r->case_id, sizeof(r->case_id), id ? id : c->case_id);
+        request_copy_str(r->case_id, sizeof(r->case_id), id && id[0] ? id : q->case_id);
         request_copy_str(r->display_id, sizeof(r->display_id), shown ? shown : "");
         request_copy_str(r->status_raw, sizeof(r->status_raw), st);
         r->status = case_status(st);
         r->rc = AWS_SUPPORT_OK;
-        return V_DONE;
+        return AWS_SUPPORT_NEXT_DONE;
     }
     r->rc = AWS_SUPPORT_E_NOT_FOUND;
     say(r->message, sizeof(r->message), "AWS Support has no case %s for seller account '%s'.",
-        c->case_id, acct);
-    return V_DONE;
+        q->case_id, q->account);
+    return AWS_SUPPORT_NEXT_DONE;
 odd:
     r->rc = AWS_SUPPORT_E_UNAVAILABLE;
     say(r->message, sizeof(r->message), "AWS Support's answer to %s lacks the fields it should "
-        "have.", c->op == OP_CREATE ? "CreateCase" : "DescribeCases");
-    return V_DONE;
+        "have.", q->create ? "CreateCase" : "DescribeCases");
+    return AWS_SUPPORT_NEXT_DONE;
 }
 
 /* type is one of the '|'-separated names. */
@@ -382,11 +384,11 @@ static int is(const char *type, const char *names)
     return 0;
 }
 
-static enum verdict read_error(struct sup_call *c, const struct aws_account *a,
-                               const struct http_response *rsp, const json_t *body)
+static enum aws_support_next read_error(const struct aws_support_asked *q,
+                                        const struct http_response *rsp, const json_t *body,
+                                        struct aws_support_result *r)
 {
-    struct aws_support_result *r = &c->res;
-    const char *op = c->op == OP_CREATE ? "CreateCase" : "DescribeCases";
+    const char *op = q->create ? "CreateCase" : "DescribeCases";
     const char *rid_h = http_response_header(rsp, "x-amzn-RequestId");
     char type[96], words[200], rid[80] = "";
     long st = rsp->status;
@@ -395,37 +397,37 @@ static enum verdict read_error(struct sup_call *c, const struct aws_account *a,
     if (rid_h && *rid_h)
         snprintf(rid, sizeof(rid), " (AWS request id %.60s)", rid_h);
 #define SAY(code, ...) (r->rc = (code), say(r->message, sizeof(r->message), __VA_ARGS__))
-    if (is(type, "SubscriptionRequiredException") && c->op == OP_CREATE)
+    if (is(type, "SubscriptionRequiredException") && q->create)
         SAY(AWS_SUPPORT_E_NO_PLAN, "This AWS account has no Business (or higher) support plan, "
             "so I cannot open the case for you: paste the form below into the AWS Marketplace "
-            "portal and record the case id with /cancel case %s <case-id>.", c->in.request_id);
+            "portal and record the case id with /cancel case %s <case-id>.", q->in->request_id);
     else if (is(type, "SubscriptionRequiredException"))
         SAY(AWS_SUPPORT_E_NO_PLAN, "This AWS account has no Business (or higher) support plan, "
-            "so I cannot follow case %s: check it in the AWS Support Center.", c->case_id);
+            "so I cannot follow case %s: check it in the AWS Support Center.", q->case_id);
     else if (is(type, "InvalidSignatureException|SignatureDoesNotMatch|"
                       "IncompleteSignatureException") || strstr(words, "Signature expired"))
         SAY(AWS_SUPPORT_E_AUTH, "AWS Support did not accept the request signature of seller "
             "account '%s' (%s, %s): check the clock of this host and that the secret key belongs "
-            "to the key ID%s.", a->name, type[0] ? type : "signature error", a->source, rid);
+            "to the key ID%s.", q->account, type[0] ? type : "signature error", q->source, rid);
     else if (is(type, "ExpiredTokenException|ExpiredToken"))
         SAY(AWS_SUPPORT_E_AUTH, "The session token of seller account '%s' (%s) has expired: "
-            "renew the credentials%s.", a->name, a->source, rid);
+            "renew the credentials%s.", q->account, q->source, rid);
     else if (is(type, "UnrecognizedClientException|InvalidClientTokenId|"
                       "MissingAuthenticationTokenException"))
         SAY(AWS_SUPPORT_E_AUTH, "AWS does not recognise the credentials of seller account '%s' "
-            "(%s, %s)%s.", a->name, a->source, type, rid);
+            "(%s, %s)%s.", q->account, q->source, type, rid);
     else if (is(type, "AccessDeniedException") || (!type[0] && st == 403))
         SAY(AWS_SUPPORT_E_DENIED, "The credentials of seller account '%s' (%s) may not call %s: "
-            "allow the IAM action support:%s (%s)%s.", a->name, a->source, op, op, words, rid);
+            "allow the IAM action support:%s (%s)%s.", q->account, q->source, op, op, words, rid);
     else if (is(type, "CaseIdNotFound"))
         SAY(AWS_SUPPORT_E_NOT_FOUND, "AWS Support has no case %s for seller account '%s'%s.",
-            c->case_id, a->name, rid);
+            q->case_id, q->account, rid);
     else if (is(type, "CaseCreationLimitExceeded"))   /* not over in seconds: no retry */
         SAY(AWS_SUPPORT_E_THROTTLED, "AWS Support refused a new case: seller account '%s' has "
-            "reached its case creation limit; try again later (%s)%s.", a->name, words, rid);
+            "reached its case creation limit; try again later (%s)%s.", q->account, words, rid);
     else if (st == 429 || is(type, "ThrottlingException|Throttling|TooManyRequestsException"))
         SAY(AWS_SUPPORT_E_THROTTLED, "AWS Support is throttling %s calls of seller account '%s' "
-            "(HTTP %ld%s%s)%s.", op, a->name, st, type[0] ? ", " : "", type, rid);
+            "(HTTP %ld%s%s)%s.", op, q->account, st, type[0] ? ", " : "", type, rid);
     else if (st >= 500 || is(type, "InternalServerError"))
         SAY(AWS_SUPPORT_E_UNAVAILABLE, "AWS Support failed to answer %s (HTTP %ld%s%s)%s.", op,
             st, type[0] ? ", " : "", type, rid);
@@ -434,46 +436,47 @@ static enum verdict read_error(struct sup_call *c, const struct aws_account *a,
             type[0] ? " " : "", type, words[0] ? words : "no message", rid);
 #undef SAY
     if (is(type, "ExpiredTokenException|ExpiredToken"))
-        return V_REAUTH;
+        return AWS_SUPPORT_NEXT_REAUTH;
     /* AWS refused or failed the call, so a resend opens no second case. */
     return r->rc == AWS_SUPPORT_E_UNAVAILABLE ||
-           (r->rc == AWS_SUPPORT_E_THROTTLED && !is(type, "CaseCreationLimitExceeded")) ? V_RETRY
-                                                                                      : V_DONE;
+                   (r->rc == AWS_SUPPORT_E_THROTTLED && !is(type, "CaseCreationLimitExceeded"))
+               ? AWS_SUPPORT_NEXT_RETRY
+               : AWS_SUPPORT_NEXT_DONE;
 }
 
-static enum verdict answer(struct sup_call *c, const struct http_response *rsp)
+enum aws_support_next aws_support_read_answer(const struct aws_support_asked *q,
+                                              const struct http_response *rsp,
+                                              struct aws_support_result *r)
 {
-    const struct aws_account *a = &c->s->pv.accounts[c->acct];
-    struct aws_support_result *r = &c->res;
     json_t *body = NULL;
-    enum verdict v = V_DONE;
+    enum aws_support_next v;
     char subj[200];
     struct text t = {subj, sizeof(subj), 0, 0};
     memset(r, 0, sizeof(*r));
-    if (c->op == OP_DESCRIBE)        /* the id asked about, also when the answer is an error */
-        request_copy_str(r->case_id, sizeof(r->case_id), c->case_id);
-    if (rsp->transport == HTTP_E_CONNECT || (rsp->transport != HTTP_OK && c->op == OP_DESCRIBE)) {
+    if (!q->create)                  /* the id asked about, also when the answer is an error */
+        request_copy_str(r->case_id, sizeof(r->case_id), q->case_id);
+    if (rsp->transport == HTTP_E_CONNECT || (rsp->transport != HTTP_OK && !q->create)) {
         r->rc = AWS_SUPPORT_E_UNAVAILABLE;
         say(r->message, sizeof(r->message), "Could not reach AWS Support for %s: %.200s.",
-            c->op == OP_CREATE ? "CreateCase" : "DescribeCases", rsp->error[0] ? rsp->error
+            q->create ? "CreateCase" : "DescribeCases", rsp->error[0] ? rsp->error
             : "transport error");
-        return V_DONE;
+        return AWS_SUPPORT_NEXT_DONE;
     }
     if (rsp->transport != HTTP_OK) {  /* sent, maybe received: a resend could open a second case */
-        put_subject(&t, &c->in);
+        put_subject(&t, q->in);
         r->rc = AWS_SUPPORT_E_UNKNOWN;
         say(r->message, sizeof(r->message), "AWS Support did not answer CreateCase within %d s, "
             "so the case may have been opened: look in the AWS Support Center for \"%s\" and "
             "record it with /cancel case %s <case-id> rather than filing again.",
-            AWS_SUPPORT_TIMEOUT_MS / 1000, subj, c->in.request_id);
-        return V_DONE;
+            AWS_SUPPORT_TIMEOUT_MS / 1000, subj, q->in->request_id);
+        return AWS_SUPPORT_NEXT_DONE;
     }
     if (rsp->body && rsp->body_len)
         body = json_loadb(rsp->body, rsp->body_len, 0, NULL);
     if (rsp->status >= 200 && rsp->status < 300)
-        v = read_ok(c, a->name, json_is_object(body) ? body : NULL);
+        v = read_ok(q, json_is_object(body) ? body : NULL, r);
     else
-        v = read_error(c, a, rsp, json_is_object(body) ? body : NULL);
+        v = read_error(q, rsp, json_is_object(body) ? body : NULL, r);
     json_decref(body);
     return v;
 }
@@ -547,11 +550,12 @@ static void on_api(void *ud, const struct http_response *rsp)
 {
     struct sup_call *c = ud;
     struct aws_account *a = &c->s->pv.accounts[c->acct];
-    enum verdict v = answer(c, rsp);
+    struct aws_support_asked q = {c->op == OP_CREATE, &c->in, c->case_id, a->name, a->source};
+    enum aws_support_next v = aws_support_read_answer(&q, rsp, &c->res);
     scrub(&c->res, &a->creds);
-    if (v == V_RETRY) {
+    if (v == AWS_SUPPORT_NEXT_RETRY) {
         retry_later(c, http_retry_after_ms(rsp));
-    } else if (v == V_REAUTH && a->kind != CRED_STATIC && !c->reauthed) {
+    } else if (v == AWS_SUPPORT_NEXT_REAUTH && a->kind != CRED_STATIC && !c->reauthed) {
         c->reauthed = 1;
         a->have_creds = 0;
         step(c);

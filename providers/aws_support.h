@@ -41,6 +41,7 @@
 #include <stdint.h>
 #include "approvals/request.h"
 #include "providers/aws_credentials.h"
+#include "providers/http.h"
 #include "providers/provider.h"
 
 /* The case's classification, from the Support API's DescribeServices: service
@@ -141,6 +142,31 @@ int aws_support_create_case(struct aws_support *s, const struct aws_support_case
  * Support Center shows (sent as displayId). Same return rules as create. */
 int aws_support_describe_case(struct aws_support *s, const char *account, const char *case_id,
                               aws_support_cb cb, void *ud);
+
+/* ---- reading an answer (pure: the calls above use it; tests and the fuzzer too) ---- */
+
+/* What the caller does next with an answer. */
+enum aws_support_next {
+    AWS_SUPPORT_NEXT_DONE,       /* the result is final */
+    AWS_SUPPORT_NEXT_RETRY,      /* throttled or 5xx: send again after a back-off */
+    AWS_SUPPORT_NEXT_REAUTH      /* the session token expired: fetch credentials, once */
+};
+
+/* The call an answer belongs to, and who made it, for the sentences. */
+struct aws_support_asked {
+    int create;                                  /* 1: CreateCase of in; 0: DescribeCases */
+    const struct aws_support_case_input *in;     /* create (its request id and subject) */
+    const char *case_id;                         /* describe: the id asked about */
+    const char *account;                         /* the policy's name of the seller account */
+    const char *source;                          /* where its credentials come from */
+};
+
+/* Reads one CreateCase or DescribeCases answer (or transport failure) into *out
+ * (overwritten): the case id and status, or rc with one sentence that holds no more
+ * of AWS's text than its short message. */
+enum aws_support_next aws_support_read_answer(const struct aws_support_asked *asked,
+                                              const struct http_response *rsp,
+                                              struct aws_support_result *out);
 
 const char *aws_support_rc_text(enum aws_support_rc rc);
 const char *aws_support_status_name(enum aws_support_status st);   /* "Pending", ... */

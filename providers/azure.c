@@ -499,34 +499,31 @@ static void on_token(struct azure_token_waiter *w, int rc, const char *why)
 
 static int suspend_body(const char *json, size_t len, char **body, char *etag, size_t etaglen);
 
-static void answered_ok(struct az_call *c, const struct http_response *res,
-                        struct provider_result *out)
+int azure_parse_answer(enum azure_answer_op op, const struct http_response *res,
+                       const char *tenant, const struct provider_target *t,
+                       const char *correlation_id, struct provider_result *out)
 {
-    json_t *root = res->body_len ? json_loadb(res->body, res->body_len, 0, NULL) : NULL;
-    struct az_ctx x = {c->tenant->name, &c->target, res->status, 0, "an Azure entitlement"};
-    const char *status = str_ci(root, "status");
-    out->rc = PROVIDER_OK;
-    switch (c->op) {
-    case AZ_CANCEL:                      /* 200 with the entitlement, or 202 with no body */
-        snprintf(out->ref, sizeof(out->ref), "%s#%s", c->target.entitlement_id, c->correlation_id);
+    json_t *root;
+    struct az_ctx x = {tenant, t, res->status, 0, "an Azure entitlement"};
+    const char *status;
+    memset(out, 0, sizeof(*out));
+    if (res->status < 200 || res->status >= 300)
+        return map_error(res, tenant, t, out);
+    root = res->body && res->body_len ? json_loadb(res->body, res->body_len, 0, NULL) : NULL;
+    status = str_ci(root, "status");
+    if (op == AZURE_ANSWER_CANCEL) {     /* 200 with the entitlement, or 202 with no body */
+        snprintf(out->ref, sizeof(out->ref), "%s#%s", t->entitlement_id, correlation_id);
         out->status = MSTATUS_PENDING;
         request_copy_str(out->status_raw, sizeof(out->status_raw), status ? status : "accepted");
-        break;
-    case AZ_LOOKUP:
-    case AZ_POLL:
-        if (read_entitlement(root, &c->target, &out->matches[0]) != 0) {
-            explain(out, WHY_BAD_ANSWER, &x);
-            break;
-        }
+    } else if (read_entitlement(root, t, &out->matches[0]) != 0) {
+        explain(out, WHY_BAD_ANSWER, &x);
+    } else {
         out->n_matches = 1;
         out->status = entitlement_status(out->matches[0].status);
         request_copy_str(out->status_raw, sizeof(out->status_raw), out->matches[0].status);
-        break;
-    case AZ_SUSPEND_READ:
-    case AZ_SUSPEND_WRITE:
-        break;                           /* on_http handles both */
     }
     json_decref(root);
+    return out->rc;
 }
 
 /* The subscription has been read: PATCH it back suspended, as a new request. */
@@ -583,10 +580,8 @@ static void on_http(void *ud, const struct http_response *res)
                      c->correlation_id);
         call_end(c, &out);
     } else {
-        if (res->status >= 200 && res->status < 300)
-            answered_ok(c, res, &out);
-        else
-            map_error(res, c->tenant->name, &c->target, &out);
+        azure_parse_answer(c->op == AZ_CANCEL ? AZURE_ANSWER_CANCEL : AZURE_ANSWER_ENTITLEMENT,
+                           res, c->tenant->name, &c->target, c->correlation_id, &out);
         call_end(c, &out);
     }
 }

@@ -44,6 +44,17 @@ struct provider *azure_provider_new(const struct provider_env *env, const char *
                                     azure_getenv_fn getenv_fn, void *getenv_ud, char *err,
                                     size_t errlen);
 
+/* ---- reading an answer (pure: the provider uses it; tests and the fuzzer too) ----
+ * The answer to a GET of an entitlement (lookup, poll) or to its cancel POST, once it
+ * is not retried (not 429 or 5xx, and not the first 401): a 2xx is read into out (the
+ * entitlement as matches[0] and its status; for a cancel, ref "<entitlement>#<
+ * correlation_id>"), any other status becomes one sentence naming what Partner Center
+ * meant. tenant names the partner tenant in sentences. Returns out->rc. */
+enum azure_answer_op { AZURE_ANSWER_ENTITLEMENT, AZURE_ANSWER_CANCEL };
+int azure_parse_answer(enum azure_answer_op op, const struct http_response *res,
+                       const char *tenant, const struct provider_target *t,
+                       const char *correlation_id, struct provider_result *out);
+
 /* ---- suspending instead of cancelling --------------------------------------------
  * Partner Center suspends an Azure plan subscription by "Update a subscription by
  * ID": GET the subscription, then PATCH the full resource back with status

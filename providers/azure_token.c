@@ -496,9 +496,15 @@ int azure_token_parse(struct azure_tenant *t, const struct http_response *res, i
     } else {
         memcpy(t->access_token, tok, strlen(tok) + 1);
         /* expires_in is relative, so it holds on the bot's (movable) clock; expires_on
-         * is Azure AD's wall clock and only a fallback. Neither: renew soon. */
-        t->expires_ms = in > 0 ? now_ms + in * 1000
-                        : on > 0 ? on * 1000 : now_ms + AZURE_TOKEN_RENEW_AHEAD_MS + 60000;
+         * is Azure AD's wall clock and only a fallback. Neither: renew soon. Both are
+         * capped before they are multiplied, so no claim overflows the clock. */
+        int64_t cap_ms = now_ms + (int64_t)AZURE_TOKEN_LIFETIME_MAX_S * 1000;
+        if (in > 0)
+            t->expires_ms = in < AZURE_TOKEN_LIFETIME_MAX_S ? now_ms + in * 1000 : cap_ms;
+        else if (on > 0)
+            t->expires_ms = on < cap_ms / 1000 ? on * 1000 : cap_ms;
+        else
+            t->expires_ms = now_ms + AZURE_TOKEN_RENEW_AHEAD_MS + 60000;
         if (refresh && refresh[0] && strlen(refresh) < sizeof(t->refresh_token)) {
             OPENSSL_cleanse(t->refresh_token, sizeof(t->refresh_token));
             memcpy(t->refresh_token, refresh, strlen(refresh) + 1);   /* rotated: keep it */

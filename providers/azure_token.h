@@ -31,6 +31,9 @@
 #define AZURE_DEFAULT_PC_URL "https://api.partnercenter.microsoft.com"
 #define AZURE_MAX_TENANTS 16
 #define AZURE_GUID_LEN 36
+/* The longest a token counts as valid, whatever expires_in / expires_on claim: Azure
+ * AD's live about an hour, and a claim of years would stop renewal for good. */
+#define AZURE_TOKEN_LIFETIME_MAX_S (24 * 3600)
 #define AZURE_TOKEN_MAX 2040        /* "Bearer " + token must fit an http_header value */
 #define AZURE_TOKEN_PENDING 1000    /* azure_token_get: the waiter will be called */
 

@@ -846,6 +846,9 @@ static void test_reject_form_asks_for_a_note_and_remembers_the_request(void)
     json_decref(view);
     CHECK(slack_reject_modal("CR|7", "C1") == NULL);
     CHECK(slack_reject_modal("", "C1") == NULL);
+    /* Too long to come back from private_metadata: the form could never be submitted. */
+    CHECK(slack_reject_modal("CR-1234567890123", "C1") == NULL);
+    CHECK(slack_reject_modal("CR-7", "C0123456789012345678901234567890") == NULL);
 }
 
 static void test_reject_metadata_that_is_not_ours_is_refused(void)
