@@ -38,21 +38,24 @@ static int64_t retry_delay(struct bot *b, int attempts)
 
 static void run_finish(struct effect_run *run, const char *result)
 {
+    struct log_ctx lc = {run->request_id, NULL, NULL, NULL, NULL};
     if (run->effect_id && store_effect_done(run->bot->store, run->effect_id, result) != STORE_OK)
-        log_error("%s: effect %lld could not be marked done: %s", run->request_id,
-                  (long long)run->effect_id, store_last_error(run->bot->store));
+        log_error_ctx(&lc, "%s: effect %lld could not be marked done: %s", run->request_id,
+                      (long long)run->effect_id, store_last_error(run->bot->store));
     else if (run->effect_id)
-        log_debug("%s: effect %lld %s done", run->request_id, (long long)run->effect_id,
-                  effect_kind_name(run->kind));
+        log_debug_ctx(&lc, "%s: effect %lld %s done", run->request_id,
+                      (long long)run->effect_id, effect_kind_name(run->kind));
     free(run);
 }
 
-static void run_retry(struct effect_run *run, const char *error)
+/* ctx: the marketplace's ids when a marketplace answer failed, else NULL. */
+static void run_retry_ctx(struct effect_run *run, const char *error, const struct log_ctx *ctx)
 {
     struct bot *b = run->bot;
     int64_t due = bot_now_ms(b) + retry_delay(b, run->attempts);
-    log_warn("%s: %s failed (attempt %d): %s; retrying", run->request_id,
-             effect_kind_name(run->kind), run->attempts, error);
+    struct log_ctx own = {run->request_id, NULL, NULL, NULL, NULL};
+    log_warn_ctx(ctx ? ctx : &own, "%s: %s failed (attempt %d): %s; retrying", run->request_id,
+                 effect_kind_name(run->kind), run->attempts, error);
     int rc = run->effect_id ? store_effect_retry(b->store, run->effect_id, due, error) : STORE_OK;
     if (rc == STORE_E_NOT_FOUND)        /* our lease ran out and another process took it */
         log_warn("%s: effect %lld is now another process's: %s", run->request_id,
@@ -61,6 +64,11 @@ static void run_retry(struct effect_run *run, const char *error)
         log_error("%s: could not reschedule effect: %s", run->request_id,
                   store_last_error(b->store));
     free(run);
+}
+
+static void run_retry(struct effect_run *run, const char *error)
+{
+    run_retry_ctx(run, error, NULL);
 }
 
 static void on_chat_done(void *ud, enum chat_rc rc, const char *ts)
@@ -106,6 +114,7 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
     struct effect_run *run = ud;
     struct request_event *ev = calloc(1, sizeof(*ev));
     const char *why = res->message[0] ? res->message : provider_rc_text(res->rc);
+    struct log_ctx lc = bot_answer_log_ctx(run->request_id, res);
     if (!ev)
         abort();
     if (run->bot->fault_after_armed && run->bot->fault_after_kind == run->kind) {
@@ -118,12 +127,15 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
         /* A poll that fails is retried whatever the cause: the request must not be left
          * without anyone watching it. */
         if (run->effect_id)
-            run_retry(run, why);
+            run_retry_ctx(run, why, &lc);
         else
             run_finish(run, NULL);
         free(ev);
         return;
     }
+    if (res->rc != PROVIDER_OK)
+        log_warn_ctx(&lc, "%s: %s refused by the marketplace: %s", run->request_id,
+                     effect_kind_name(run->kind), why);
     request_copy_str(ev->actor, sizeof(ev->actor), "marketplace");
     request_copy_str(ev->via, sizeof(ev->via), "provider");
     request_copy_str(ev->status_raw, sizeof(ev->status_raw), res->status_raw);
@@ -325,6 +337,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
     struct card *card = malloc(sizeof(*card));
     struct provider_ref ref;
     struct request_event ev;
+    struct log_ctx lc = {se->request_id, NULL, NULL, NULL, NULL};
     int rc = 0;
     if (!run || !rq || !card)
         abort();
@@ -342,8 +355,8 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
     }
     /* with "done" (run_finish): which process ran which effect, and when (e2e_replicas
      * reads them to time a failover) */
-    log_debug("%s: effect %lld %s started", se->request_id, (long long)se->id,
-              effect_kind_name(se->fx.kind));
+    log_debug_ctx(&lc, "%s: effect %lld %s started", se->request_id, (long long)se->id,
+                  effect_kind_name(se->fx.kind));
     if (b->fault_armed && b->fault_kind == se->fx.kind) {
         log_warn("fault injection: killing the process before %s of %s",
                  effect_kind_name(se->fx.kind), se->request_id);

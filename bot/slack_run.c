@@ -39,6 +39,17 @@
 #define AUTH_TIMEOUT_MS 15000
 #define STOP_GRACE_MS 1500
 
+/* libwebsockets' own errors, through our log: one format (JSON lines too) and the
+ * same redaction as every other line. */
+static void lws_log_line(int level, const char *line)
+{
+    size_t n = strlen(line);
+    (void)level;
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    log_error("lws: %.*s", (int)n, line);
+}
+
 struct slack_runtime {
     struct lws_context *ctx;
     lws_sorted_usec_list_t tick_sul;
@@ -347,7 +358,7 @@ int slack_run(const struct slack_run_options *opt)
     rt->sc.bot = rt->bot;
     rt->sc.kick = kick;
     rt->sc.kick_ud = rt;
-    lws_set_log_level(LLL_ERR, NULL);
+    lws_set_log_level(LLL_ERR, lws_log_line);
     memset(protocols, 0, sizeof(protocols));
     protocols[0] = *slack_socket_protocol();
     protocols[1] = *http_curl_lws_protocol();
