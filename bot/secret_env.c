@@ -128,7 +128,7 @@ int secret_env_load(char *err, size_t errlen)
         }
         memcpy(todo[n].name, *e, base);
         todo[n].name[base] = '\0';
-        snprintf(file_var, sizeof(file_var), "%s%s", todo[n].name, FILE_SUFFIX);
+        snprintf(file_var, sizeof(file_var), "%.127s%s", todo[n].name, FILE_SUFFIX);
         if ((v = getenv(todo[n].name)) && *v) {
             say(err, errlen, "both %s and %s are set; set only one", todo[n].name, file_var);
             goto out;
@@ -139,7 +139,7 @@ int secret_env_load(char *err, size_t errlen)
     }
     for (size_t i = 0; i < n; i++) {
         char file_var[160];
-        snprintf(file_var, sizeof(file_var), "%s%s", todo[i].name, FILE_SUFFIX);
+        snprintf(file_var, sizeof(file_var), "%.127s%s", todo[i].name, FILE_SUFFIX);
         if (setenv(todo[i].name, todo[i].value, 1) != 0) {
             say(err, errlen, "%s: cannot set %s: %s", file_var, todo[i].name, strerror(errno));
             goto out;
