@@ -23,12 +23,18 @@ PASSES=0
 # Flags for machines like this one: RUN steps without an OCI runtime (--isolation
 # chroot), runc with plain cgroupfs (crun refuses a cgroup v1/v2 hybrid), and rlimits
 # no higher than the caller's (podman's defaults need CAP_SYS_RESOURCE).
+mkdir -p "$PROOT"
 P=(podman --root "$PROOT/root" --runroot "$PROOT/run" --runtime runc --cgroup-manager cgroupfs)
+# podman's overlay driver cannot stack on an overlayfs (fresh-check's root is one):
+# vfs there, slower (a full copy a layer) but it works anywhere.
+[ "$(stat -f -c %T "$PROOT")" = overlayfs ] && P+=(--storage-driver vfs)
 RUNFLAGS=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 cleanup() {
     "${P[@]}" rm -f -t 0 "bot-$$" "fake-$$" >/dev/null 2>&1
     "${P[@]}" volume rm -f "state-$$" >/dev/null 2>&1
     "${P[@]}" rmi -f "$IMAGE" >/dev/null 2>&1
+    # the layers of older sources: the cache keeps what the last days built
+    "${P[@]}" image prune -f --filter until=72h >/dev/null 2>&1
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -44,7 +50,6 @@ check() {       # check "what" COMMAND...: COMMAND must succeed
 
 command -v podman >/dev/null || skip "podman is not installed (bash deploy/setup.sh test installs it)"
 command -v runc >/dev/null || skip "runc is not installed"
-mkdir -p "$PROOT"
 
 # ---- the base: Debian 12 minbase from this host's apt mirror, made once ----
 if ! "${P[@]}" image exists "$BASE"; then
