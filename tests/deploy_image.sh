@@ -7,8 +7,9 @@
 # token, and SIGTERM (podman stop) ends it with status 0.
 #
 # usage: bash tests/deploy_image.sh SOURCE_DIR FAKE_SLACK_BINARY
-# Skipped (77), saying why, without podman or debootstrap, or when this machine cannot
-# run a container at all (e.g. inside fresh-check's chroot). Layers and the base image
+# Skipped (77), saying why, without podman or debootstrap; where podman builds but
+# cannot run a container (fresh-check's chroot has no cgroup file system), the image
+# is built and inspected, then the test says so and is skipped. Layers and the base image
 # are cached in CANCELBOT_PODMAN_ROOT (default /var/tmp/cancelbot-podman), so a second
 # run only rebuilds what changed.
 set -u
@@ -67,10 +68,9 @@ if ! "${P[@]}" image exists "$BASE"; then
         { fail "podman import of the debootstrap root"; exit 1; }
     rm -rf "$WORK/rootfs"
 fi
-if ! "${P[@]}" run --rm --network none "${RUNFLAGS[@]}" "$BASE" true >"$WORK/probe" 2>&1; then
-    sed 's/^/  /' "$WORK/probe"
-    skip "podman cannot run a container on this machine (above); the Dockerfile is linted by deploy_lint"
-fi
+# Building needs no OCI runtime (RUN steps in a chroot); running does.
+can_run=1
+"${P[@]}" run --rm --network none "${RUNFLAGS[@]}" "$BASE" true >"$WORK/probe" 2>&1 || can_run=0
 
 # ---- build ----
 t0=$SECONDS
@@ -87,6 +87,12 @@ inspect() { "${P[@]}" image inspect --format "$1" "$IMAGE"; }
 [ "$(inspect '{{.Config.User}}')" = "10001:10001" ] && ok || fail "the image runs as 10001:10001 (saw $(inspect '{{.Config.User}}'))"
 inspect '{{json .Config.Volumes}}' | grep -q '"/var/lib/cancelbot"' && ok || fail "a volume at /var/lib/cancelbot"
 inspect '{{json .Config.Healthcheck}}' | grep -q '/healthz' && ok || fail "a HEALTHCHECK on /healthz"
+if [ "$can_run" = 0 ]; then
+    echo "$PASSES passed, $FAILURES failed"
+    [ "$FAILURES" -eq 0 ] || exit 1
+    sed 's/^/  /' "$WORK/probe"
+    skip "the image builds, but podman cannot run a container on this machine (above), so it was not run"
+fi
 "${P[@]}" run --rm --network none --read-only "${RUNFLAGS[@]}" --entrypoint sh "$IMAGE" -c \
     'command -v cc gcc cmake make >/dev/null' && fail "no compiler in the runtime image" || ok
 
