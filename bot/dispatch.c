@@ -93,10 +93,12 @@ static void on_lookup_answer(void *ud, const struct provider_result *res)
         goto out;
     }
     if (res->rc != PROVIDER_OK || res->n_matches < 1) {
+        struct log_ctx lc = bot_answer_log_ctx(NULL, res);
         snprintf(msg, sizeof(msg), "Could not look up %s: %s",
                  ctx->cmd.market != MARKET_AZURE ? ctx->cmd.agreement_id
                  : several ? ctx->cmd.entitlements[ctx->looked_up] : ctx->cmd.entitlement_id,
                  res->message[0] ? res->message : provider_rc_text(res->rc));
+        log_info_ctx(&lc, "look-up by %s: %s", ctx->user, msg);
         bot_tell(b, ctx->channel, ctx->user, msg);
         goto out;
     }
@@ -181,7 +183,10 @@ static void on_search_answer(void *ud, const struct provider_result *res)
     if (!f)
         abort();
     if (res->rc != PROVIDER_OK) {
+        struct log_ctx lc = bot_answer_log_ctx(NULL, res);
         fprintf(f, "Could not search: %s", res->message[0] ? res->message : provider_rc_text(res->rc));
+        log_info_ctx(&lc, "search by %s failed: %s", ctx->user,
+                     res->message[0] ? res->message : provider_rc_text(res->rc));
     } else if (res->n_matches == 0) {
         fprintf(f, "No active agreements found for %s %s.",
                 ctx->cmd.buyer_account[0] ? "buyer" : "offer",

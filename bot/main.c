@@ -13,6 +13,7 @@
 #include "bot/http_curl.h"
 #include "bot/runtime.h"
 #include "bot/log.h"
+#include "bot/secret_env.h"
 #include "bot/shell.h"
 #include "bot/slack_run.h"
 #include "approvals/format.h"
@@ -46,7 +47,9 @@ static const char usage_text[] =
     "environment: CANCELBOT_CONFIG (policy file), CANCELBOT_DB (SQLite file, default\n"
     "./cancelbot.db), CANCELBOT_DATABASE_URL or DATABASE_URL (PostgreSQL instead; libpq's\n"
     "PG* variables and ~/.pgpass apply), CANCELBOT_LOG_LEVEL (error|warn|info|debug),\n"
-    "SLACK_APP_TOKEN, SLACK_BOT_TOKEN, SLACK_API_URL, CANCELBOT_SLACK_CONNECTIONS (1-10).\n"
+    "CANCELBOT_LOG_FORMAT (text|json), SLACK_APP_TOKEN, SLACK_BOT_TOKEN, SLACK_API_URL,\n"
+    "CANCELBOT_SLACK_CONNECTIONS (1-10). Secrets may be given as NAME_FILE (a file holding\n"
+    "the value): SLACK_*_TOKEN_FILE, AWS_SECRET_ACCESS_KEY_FILE, CANCELBOT_DATABASE_URL_FILE...\n"
     "See README.md.\n";
 
 /* Each command's own usage, for `cancelbot <command> --help` and `cancelbot help
@@ -641,7 +644,8 @@ static int dispatch(int argc, char **argv)
 {
     struct cli cli;
     const struct command *c;
-    const char *level = getenv("CANCELBOT_LOG_LEVEL");
+    const char *level = getenv("CANCELBOT_LOG_LEVEL"), *format = getenv("CANCELBOT_LOG_FORMAT");
+    char err[512];
     const char *name = argc > 1 ? argv[1] : "help";
     memset(&cli, 0, sizeof(cli));
     if (level && *level) {
@@ -653,12 +657,27 @@ static int dispatch(int argc, char **argv)
         }
         log_set_level((enum log_level)l);
     }
+    if (format && *format) {
+        int f = log_format_from_name(format);
+        if (f < 0) {
+            fprintf(stderr, "cancelbot: CANCELBOT_LOG_FORMAT=\"%s\" is not known; accepted: "
+                    "text, json\n", format);
+            return 2;
+        }
+        log_set_format((enum log_format)f);
+    }
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
         name = "help";
     else if (strcmp(name, "--version") == 0)
         name = "version";
     if (!(c = find_command(name))) {
         unknown_command(name);
+        return 2;
+    }
+    /* NAME_FILE secrets become NAME before anything reads them (help and version
+     * read none) */
+    if (c->run != cmd_help && c->run != cmd_version && secret_env_load(err, sizeof(err)) != 0) {
+        fprintf(stderr, "cancelbot: %s\n", err);
         return 2;
     }
     if (c->run == cmd_help && argc == 3 && argv[2][0] != '-') {

@@ -73,17 +73,19 @@ void outbox_run_finish(struct effect_run *run, const char *result, const char *t
     request_copy_str(u.request_id, sizeof(u.request_id), run->request_id);
     request_copy_str(u.ts, sizeof(u.ts), ts ? ts : "");
     request_copy_str(u.result, sizeof(u.result), result ? result : "");
+    struct log_ctx lc = {run->request_id, NULL, NULL, NULL, NULL};
     if (record_done(b, &u) == STORE_OK) {
         if (run->effect_id)
-            log_debug("%s: effect %lld %s done", run->request_id, (long long)run->effect_id,
-                      effect_kind_name(run->kind));
+            log_debug_ctx(&lc, "%s: effect %lld %s done", run->request_id,
+                          (long long)run->effect_id, effect_kind_name(run->kind));
     } else {
         struct outbox_unrecorded *keep = malloc(sizeof(*keep));
         if (!keep)
             abort();
-        log_error("%s: effect %lld (%s) worked but could not be recorded: %s; retrying "
-                  "the record, not the effect", run->request_id, (long long)run->effect_id,
-                  effect_kind_name(run->kind), store_last_error(b->store));
+        log_error_ctx(&lc, "%s: effect %lld (%s) worked but could not be recorded: %s; "
+                      "retrying the record, not the effect", run->request_id,
+                      (long long)run->effect_id, effect_kind_name(run->kind),
+                      store_last_error(b->store));
         *keep = u;
         keep->next = b->unrecorded;
         b->unrecorded = keep;
@@ -125,17 +127,19 @@ void outbox_forget_unrecorded(struct bot *b)
     }
 }
 
-int64_t outbox_run_retry_quiet(struct effect_run *run, const char *error, int quiet)
+int64_t outbox_run_retry_with(struct effect_run *run, const char *error, int quiet,
+                              const struct log_ctx *ctx)
 {
     struct bot *b = run->bot;
     int64_t delay = retry_delay(b, run->attempts), due = bot_now_ms(b) + delay;
+    struct log_ctx own = {run->request_id, NULL, NULL, NULL, NULL};
     int rc;
     if (quiet)
-        log_debug("%s: %s failed (attempt %d): %s; retrying", run->request_id,
-                  effect_kind_name(run->kind), run->attempts, error);
+        log_debug_ctx(ctx ? ctx : &own, "%s: %s failed (attempt %d): %s; retrying",
+                      run->request_id, effect_kind_name(run->kind), run->attempts, error);
     else
-        log_warn("%s: %s failed (attempt %d): %s; retrying", run->request_id,
-                 effect_kind_name(run->kind), run->attempts, error);
+        log_warn_ctx(ctx ? ctx : &own, "%s: %s failed (attempt %d): %s; retrying",
+                     run->request_id, effect_kind_name(run->kind), run->attempts, error);
     rc = run->effect_id ? store_effect_retry(b->store, run->effect_id, due, error) : STORE_OK;
     if (rc == STORE_E_NOT_FOUND)        /* our lease ran out and another process took it */
         log_warn("%s: effect %lld is now another process's: %s", run->request_id,
@@ -149,7 +153,7 @@ int64_t outbox_run_retry_quiet(struct effect_run *run, const char *error, int qu
 
 void outbox_run_retry(struct effect_run *run, const char *error)
 {
-    outbox_run_retry_quiet(run, error, 0);
+    outbox_run_retry_with(run, error, 0, NULL);
 }
 
 /* Stopping, and the call did not get through: nothing is recorded, the lease goes back
@@ -185,6 +189,7 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
     struct effect_run *run = ud;
     struct request_event *ev = calloc(1, sizeof(*ev));
     const char *why = res->message[0] ? res->message : provider_rc_text(res->rc);
+    struct log_ctx lc = bot_answer_log_ctx(run->request_id, res);
     if (!ev)
         abort();
     if (run->bot->fault_after_armed && run->bot->fault_after_kind == run->kind) {
@@ -207,7 +212,7 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
         int poller = run->kind == EFFECT_PROVIDER_POLL && bot_status_poll_trouble(res->rc);
         int64_t delay = -1;
         if (run->effect_id)
-            delay = outbox_run_retry_quiet(run, why, poller);
+            delay = outbox_run_retry_with(run, why, poller, &lc);
         else
             outbox_run_finish(run, NULL, NULL);
         if (poller)
@@ -217,6 +222,9 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
     }
     if (run->kind == EFFECT_PROVIDER_POLL)
         bot_report_status_poll(run->bot, run->market, res, -1);   /* answered: recovered */
+    if (res->rc != PROVIDER_OK)
+        log_warn_ctx(&lc, "%s: %s refused by the marketplace: %s", run->request_id,
+                     effect_kind_name(run->kind), why);
     request_copy_str(ev->actor, sizeof(ev->actor), "marketplace");
     request_copy_str(ev->via, sizeof(ev->via), "provider");
     request_copy_str(ev->status_raw, sizeof(ev->status_raw), res->status_raw);
@@ -418,6 +426,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
     struct card *card = malloc(sizeof(*card));
     struct provider_ref ref;
     struct request_event ev;
+    struct log_ctx lc = {se->request_id, NULL, NULL, NULL, NULL};
     int rc = 0;
     if (!run || !rq || !card)
         abort();
@@ -435,8 +444,8 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
     }
     /* with "done" (run_finish): which process ran which effect, and when (e2e_replicas
      * reads them to time a failover) */
-    log_debug("%s: effect %lld %s started", se->request_id, (long long)se->id,
-              effect_kind_name(se->fx.kind));
+    log_debug_ctx(&lc, "%s: effect %lld %s started", se->request_id, (long long)se->id,
+                  effect_kind_name(se->fx.kind));
     if (b->fault_armed && b->fault_kind == se->fx.kind) {
         log_warn("fault injection: killing the process before %s of %s",
                  effect_kind_name(se->fx.kind), se->request_id);

@@ -26,8 +26,10 @@ void outbox_run_finish(struct effect_run *run, const char *result, const char *t
 /* A failed attempt: back to the outbox with back-off; frees the run. */
 void outbox_run_retry(struct effect_run *run, const char *error);
 /* The same; returns in how many ms it is due. quiet: the failure is logged elsewhere
- * (a status poll's, rate-limited by the poller's report). */
-int64_t outbox_run_retry_quiet(struct effect_run *run, const char *error, int quiet);
+ * (a status poll's, rate-limited by the poller's report). ctx: the log line's ids
+ * (the marketplace's, for a failed answer); NULL: the request's. */
+int64_t outbox_run_retry_with(struct effect_run *run, const char *error, int quiet,
+                              const struct log_ctx *ctx);
 /* 1 (and the run freed, nothing recorded) when the bot is stopping: the effect is
  * left for the next start. */
 int outbox_abandon_for_stop(struct effect_run *run);

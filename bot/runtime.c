@@ -458,6 +458,7 @@ int bot_apply(struct bot *b, const struct request *in, const struct request_even
     struct request *fresh = malloc(sizeof(*fresh));
     struct effect_list *fx = malloc(sizeof(*fx));
     struct refusal why;
+    struct log_ctx lc = {NULL, NULL, NULL, NULL, NULL};
     const struct request *cur = in;
     int64_t now = bot_now_ms(b);
     int rc = -1, t, round;
@@ -483,24 +484,26 @@ int bot_apply(struct bot *b, const struct request *in, const struct request_even
     switch (t) {
     case REQUEST_APPLIED:
     case REQUEST_QUIET:
+        lc.request_id = out->id;
         if (rc == STORE_DUPLICATE) {
-            log_info("%s: duplicate delivery (%s) ignored", out->id, dedup_key);
+            log_info_ctx(&lc, "%s: duplicate delivery (%s) ignored", out->id, dedup_key);
         } else if (rc != STORE_OK) {
-            log_error("%s: could not store %s: %s", out->id, request_event_kind_name(ev->kind),
-                      store_last_error(b->store));
+            log_error_ctx(&lc, "%s: could not store %s: %s", out->id,
+                          request_event_kind_name(ev->kind), store_last_error(b->store));
             if (ev->actor[0] == 'U' || ev->actor[0] == 'W')
                 bot_tell(b, reply_channel ? reply_channel : out->channel, ev->actor,
                          "Sorry, I could not record that (database error); nothing changed. "
                          "Please try again.");
         } else {
             b->commits++;
-            log_info("%s: %s by %s -> %s", out->id, request_event_kind_name(ev->kind),
-                     ev->actor, request_state_name(out->state));
+            log_info_ctx(&lc, "%s: %s by %s -> %s", out->id, request_event_kind_name(ev->kind),
+                         ev->actor, request_state_name(out->state));
         }
         break;
     case REQUEST_REFUSED:
-        log_info("%s: %s by %s refused: %s", cur ? cur->id : ev->draft->id,
-                 request_event_kind_name(ev->kind), ev->actor, why.text);
+        lc.request_id = cur ? cur->id : ev->draft->id;
+        log_info_ctx(&lc, "%s: %s by %s refused: %s", lc.request_id,
+                     request_event_kind_name(ev->kind), ev->actor, why.text);
         if (ev->actor[0] == 'U' || ev->actor[0] == 'W')
             bot_tell(b, reply_channel ? reply_channel : (cur ? cur->channel : ev->draft->channel),
                      ev->actor, why.text);

@@ -9,6 +9,7 @@
 #include "providers/aws_events_poll.h"
 #include "bot/metrics.h"
 #include "bot/pollers.h"
+#include "bot/log.h"
 
 /* Leases are renewed every third of their time; unfinished commands of a dead
  * process are looked for more often, so they move on soon after its lease ends. */
@@ -18,6 +19,16 @@
 
 struct bot_jump_reminder;
 struct outbox_unrecorded;
+
+/* What a log line about a marketplace answer is about: the request (NULL when there
+ * is none yet) and the marketplace's ids of the call. Borrows from both. */
+static inline struct log_ctx bot_answer_log_ctx(const char *request_id,
+                                                const struct provider_result *res)
+{
+    struct log_ctx c = {request_id, NULL, res->trace.aws_request_id,
+                        res->trace.ms_correlation_id, res->trace.ms_request_id};
+    return c;
+}
 
 struct bot {
     struct policy policy;

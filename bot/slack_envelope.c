@@ -496,6 +496,7 @@ void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text,
     char err[256];
     json_t *payload = NULL;
     int64_t received = monotonic_us();
+    struct log_ctx lc = {NULL, NULL, NULL, NULL, NULL};
     if (!f)
         abort();
     if (slack_frame_parse(text, len, f, err, sizeof(err)) != 0) {
@@ -507,9 +508,10 @@ void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text,
     }
     sc->envelopes++;
     bot_metrics(sc->bot)->envelopes_received[metrics_envelope_from_type(f->type)]++;
+    lc.envelope_id = f->envelope_id;
     if (f->retry_attempt > 0)
-        log_info("slack: envelope %s is retry %d (%s)", f->envelope_id, f->retry_attempt,
-                 f->retry_reason);
+        log_info_ctx(&lc, "slack: envelope %s is retry %d (%s)", f->envelope_id,
+                     f->retry_attempt, f->retry_reason);
     /* Without a batch (the write lock could not be had) each write commits alone:
      * still persisted before the ack, only slower. */
     if (!sc->batch_open && store_batch_begin(bot_store(sc->bot)) == STORE_OK) {
@@ -522,9 +524,9 @@ void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text,
         struct held_ack *a = hold_ack(sc, conn, f, NULL, received);
         if (a)
             a->unpersisted = 1;
-        log_warn("slack: %s %s not acted on: the database is unreachable (%s)",
-                 slack_frame_kind_name(f->kind), f->envelope_id,
-                 store_last_error(bot_store(sc->bot)));
+        log_warn_ctx(&lc, "slack: %s %s not acted on: the database is unreachable (%s)",
+                     slack_frame_kind_name(f->kind), f->envelope_id,
+                     store_last_error(bot_store(sc->bot)));
         if (sc->kick)
             sc->kick(sc->kick_ud);
         goto out;
@@ -548,9 +550,9 @@ void slack_chat_on_envelope(void *ud, struct slack_conn *conn, const char *text,
         }
     }
     hold_ack(sc, conn, f, payload, received);
-    log_debug("slack: %s %s persisted in %lld us, ack held for the commit",
-              slack_frame_kind_name(f->kind), f->envelope_id,
-              (long long)(monotonic_us() - received));
+    log_debug_ctx(&lc, "slack: %s %s persisted in %lld us, ack held for the commit",
+                  slack_frame_kind_name(f->kind), f->envelope_id,
+                  (long long)(monotonic_us() - received));
     if (sc->kick)
         sc->kick(sc->kick_ud);
 out:

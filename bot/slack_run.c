@@ -46,6 +46,17 @@
                                        with the close and the teardown, exit within 5 s */
 #define STOP_DRAIN_STEP_MS 50
 
+/* libwebsockets' own errors, through our log: one format (JSON lines too) and the
+ * same redaction as every other line. */
+static void lws_log_line(int level, const char *line)
+{
+    size_t n = strlen(line);
+    (void)level;
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    log_error("lws: %.*s", (int)n, line);
+}
+
 struct slack_runtime {
     struct lws_context *ctx;
     lws_sorted_usec_list_t tick_sul;
@@ -532,7 +543,7 @@ int slack_run(const struct slack_run_options *opt)
     bo.http = http_curl_client(rt->http);
     /* The loop and the probes first: start-up may wait (for the database, for Slack),
      * and /healthz and /readyz answer meanwhile. */
-    lws_set_log_level(LLL_ERR, NULL);
+    lws_set_log_level(LLL_ERR, lws_log_line);
     memset(protocols, 0, sizeof(protocols));
     protocols[0] = *slack_socket_protocol();
     protocols[1] = *http_curl_lws_protocol();

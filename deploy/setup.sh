@@ -5,7 +5,9 @@
 #                               run each fuzz target for a bounded time (clang),
 #                               then the tests again under AddressSanitizer + UBSan; the
 #                               store's tests run on SQLite and on a throwaway
-#                               PostgreSQL 15 cluster (127.0.0.1, removed at the end)
+#                               PostgreSQL 15 cluster (127.0.0.1, removed at the end);
+#                               the deploy/ tests build the container image with
+#                               podman (cached in /var/tmp/cancelbot-podman)
 # Works on a fresh Debian 12 as root (or with sudo). Idempotent: packages already
 # there are not reinstalled, build trees are reused.
 set -euo pipefail
@@ -33,6 +35,16 @@ packages=(build-essential cmake pkg-config ca-certificates
 # The test path also runs the store on PostgreSQL: the server (and psql) from Debian.
 # The run path never needs it: SQLite is the default record.
 [ "$mode" = test ] && packages+=(postgresql-15)
+# The deploy/ checks (ctest -L deploy): systemd-analyze verifies the unit; podman
+# (with runc; debootstrap makes its Debian 12 base, as no registry is reachable)
+# builds and runs the image; node runs the manifest and Dockerfile linters of
+# deploy/lint (npm packages, installed below). A node that is already there (from
+# another source) is used as it is: Debian's npm would conflict with it.
+if [ "$mode" = test ]; then
+    packages+=(systemd podman runc debootstrap)
+    command -v node >/dev/null || packages+=(nodejs)
+    command -v npm >/dev/null || packages+=(npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -76,6 +88,13 @@ trap 'bash tests/pg_cluster.sh stop "$pgdir"' EXIT
 CANCELBOT_TEST_DATABASE_URL=$(bash tests/pg_cluster.sh start "$pgdir")
 export CANCELBOT_TEST_DATABASE_URL
 echo "setup: PostgreSQL for the tests at $CANCELBOT_TEST_DATABASE_URL" >&2
+
+# The linters' npm packages, as the lock file pins them (deploy/lint/package-lock.json).
+# Without the npm registry (or its certificate), deploy_k8s and deploy_dockerfile say
+# so and are skipped; nothing else needs them.
+if ! npm ci --prefix deploy/lint --no-audit --no-fund --loglevel=error >/dev/null; then
+    echo "setup: npm ci --prefix deploy/lint failed (above): the deploy/ lints will be skipped" >&2
+fi
 
 build build
 (cd build && ctest --output-on-failure -j "$jobs")

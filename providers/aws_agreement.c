@@ -157,6 +157,7 @@ static void on_api(void *ud, const struct http_response *rsp)
         memset(&c->res, 0, sizeof(c->res));
     }
     v = aws_answer(&c->args, &who, rsp, &c->res);
+    provider_trace_from_response(&c->res.trace, rsp);
     scrub(&c->res, &a->creds);
     switch (v) {
     case AWS_DONE:

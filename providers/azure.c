@@ -386,11 +386,16 @@ static void call_unlink(struct az_call *c)
     c->prev = c->next = NULL;
 }
 
-static void call_end(struct az_call *c, const struct provider_result *res)
+/* The result carries the ids this call sent, whatever the answer: Partner Center
+ * support finds an operation by its MS-CorrelationId. */
+static void call_end(struct az_call *c, struct provider_result *res)
 {
     provider_cb cb = c->cb;
     void *ud = c->ud;
     int live = c->p != NULL;
+    request_copy_str(res->trace.ms_correlation_id, sizeof(res->trace.ms_correlation_id),
+                     c->correlation_id);
+    request_copy_str(res->trace.ms_request_id, sizeof(res->trace.ms_request_id), c->request_id);
     call_unlink(c);
     free(c->body);
     free(c);

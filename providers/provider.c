@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "providers/provider.h"
+#include "providers/http.h"
 
 struct provider *provider_new(const struct provider_ops *ops, const struct provider_env *env,
                               const char *config_json, char *err, size_t errlen)
@@ -134,4 +135,31 @@ int provider_refuse_not_seller(struct provider_result *res, const char *agreemen
         return 1;
     }
     return 0;
+}
+
+/* An id is letters, digits and - _ . : ; anything else (a peer's stray bytes) ends it,
+ * so what reaches a log line stays one plain word. */
+static void copy_id(char *dst, size_t cap, const char *v)
+{
+    size_t n = 0;
+    if (!v || !*v)
+        return;
+    while (v[n] && n + 1 < cap &&
+           ((v[n] >= 'a' && v[n] <= 'z') || (v[n] >= 'A' && v[n] <= 'Z') ||
+            (v[n] >= '0' && v[n] <= '9') || strchr("-_.:", v[n])))
+        n++;
+    memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+void provider_trace_from_response(struct provider_trace *t, const struct http_response *rsp)
+{
+    if (!rsp)
+        return;
+    copy_id(t->aws_request_id, sizeof(t->aws_request_id),
+            http_response_header(rsp, "x-amzn-RequestId"));
+    copy_id(t->ms_correlation_id, sizeof(t->ms_correlation_id),
+            http_response_header(rsp, "MS-CorrelationId"));
+    copy_id(t->ms_request_id, sizeof(t->ms_request_id),
+            http_response_header(rsp, "MS-RequestId"));
 }

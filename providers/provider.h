@@ -59,6 +59,14 @@ struct provider_ref {
 
 #define PROVIDER_MAX_MATCHES 20
 
+/* The marketplace's own ids of the call that gave a result, for the operator's log
+ * (so a support case can name the call); "" when unknown. Never shown to users. */
+struct provider_trace {
+    char aws_request_id[64];                 /* x-amzn-RequestId */
+    char ms_correlation_id[40];              /* Partner Center MS-CorrelationId */
+    char ms_request_id[40];                  /* Partner Center MS-RequestId */
+};
+
 struct provider_result {
     enum provider_rc rc;
     char message[512];                       /* for the user when rc != OK; never secrets */
@@ -67,6 +75,7 @@ struct provider_result {
     char ref[128];                           /* submit: the marketplace's request id */
     enum market_status status;               /* poll / submit */
     char status_raw[32];
+    struct provider_trace trace;             /* of the last answer, error or not */
 };
 
 typedef void (*provider_cb)(void *ud, const struct provider_result *res);
@@ -135,6 +144,13 @@ int provider_withdraw(struct provider *p, const struct provider_ref *r, const ch
 
 int provider_suspend(struct provider *p, const struct provider_target *t, provider_cb cb,
                      void *ud);
+
+struct http_response;
+
+/* Copies the marketplace's request and correlation ids from an answer's headers
+ * (x-amzn-RequestId, MS-CorrelationId, MS-RequestId); leaves a field alone when the
+ * answer has no such header. */
+void provider_trace_from_response(struct provider_trace *t, const struct http_response *rsp);
 
 /* One sentence per code, for the thread and the record. */
 const char *provider_rc_text(enum provider_rc rc);
