@@ -106,15 +106,17 @@ static void on_sighup(int sig)
 }
 
 /* sigaction, not signal(): in strict C11, glibc's signal() is reset by the first
- * delivery, and a second SIGHUP would then kill the process. */
-static void install_sighup(void)
+ * delivery, and a second SIGHUP would then kill the process (a second SIGTERM, sent
+ * by an impatient operator or a supervisor, must not cut the drain short either:
+ * the supervisor's SIGKILL is what ends a drain that takes too long). */
+static void install_handler(int sig, void (*handler)(int))
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_sighup;
+    sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    sigaction(SIGHUP, &sa, NULL);
+    sigaction(sig, &sa, NULL);
 }
 
 /* Between two passes of the loop, so never in the middle of a turn: what the next
@@ -559,9 +561,9 @@ int slack_run(const struct slack_run_options *opt)
         goto out;
     }
     signal_ctx = rt->ctx;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    install_sighup();
+    install_handler(SIGINT, on_signal);
+    install_handler(SIGTERM, on_signal);
+    install_handler(SIGHUP, on_sighup);
     rt->vhost = lws_get_vhost_by_name(rt->ctx, "default");
     rt->last_tick_ms = monotonic_ms();
     snprintf(rt->starting, sizeof(rt->starting), "starting: opening the database");

@@ -37,14 +37,9 @@ packages=(build-essential cmake pkg-config ca-certificates
 [ "$mode" = test ] && packages+=(postgresql-15)
 # The deploy/ checks (ctest -L deploy): systemd-analyze verifies the unit; podman
 # (with runc; debootstrap makes its Debian 12 base, as no registry is reachable)
-# builds and runs the image; node runs the manifest and Dockerfile linters of
-# deploy/lint (npm packages, installed below). A node that is already there (from
-# another source) is used as it is: Debian's npm would conflict with it.
-if [ "$mode" = test ]; then
-    packages+=(systemd podman runc debootstrap)
-    command -v node >/dev/null || packages+=(nodejs)
-    command -v npm >/dev/null || packages+=(npm)
-fi
+# builds and runs the image; Debian's python3-kubernetes checks the manifests against
+# the Kubernetes API's models, offline (deploy/lint/k8s_check.py).
+[ "$mode" = test ] && packages+=(systemd podman runc debootstrap python3-kubernetes python3-yaml)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -88,13 +83,6 @@ trap 'bash tests/pg_cluster.sh stop "$pgdir"' EXIT
 CANCELBOT_TEST_DATABASE_URL=$(bash tests/pg_cluster.sh start "$pgdir")
 export CANCELBOT_TEST_DATABASE_URL
 echo "setup: PostgreSQL for the tests at $CANCELBOT_TEST_DATABASE_URL" >&2
-
-# The linters' npm packages, as the lock file pins them (deploy/lint/package-lock.json).
-# Without the npm registry (or its certificate), deploy_k8s and deploy_dockerfile say
-# so and are skipped; nothing else needs them.
-if ! npm ci --prefix deploy/lint --no-audit --no-fund --loglevel=error >/dev/null; then
-    echo "setup: npm ci --prefix deploy/lint failed (above): the deploy/ lints will be skipped" >&2
-fi
 
 build build
 (cd build && ctest --output-on-failure -j "$jobs")
