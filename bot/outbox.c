@@ -36,8 +36,20 @@ static int64_t retry_delay(struct bot *b, int attempts)
     return backoff_jittered_ms(&b->rng, attempts, RETRY_BASE_MS, RETRY_CAP_MS);
 }
 
+/* CANCELBOT_FAULT_KILL_AT_POINT (the fault suite): dies at the chosen point. */
+static void fault_point(struct bot *b, const char *what, const char *request_id)
+{
+    if (b->fault_at_point <= 0 || ++b->fault_points != b->fault_at_point)
+        return;
+    log_warn("fault injection: killing the process at point %ld (%s, %s)",
+             b->fault_points, what, request_id);
+    fflush(NULL);
+    raise(SIGKILL);
+}
+
 static void run_finish(struct effect_run *run, const char *result)
 {
+    fault_point(run->bot, "an effect worked, not marked done yet", run->request_id);
     if (run->effect_id && store_effect_done(run->bot->store, run->effect_id, result) != STORE_OK)
         log_error("%s: effect %lld could not be marked done: %s", run->request_id,
                   (long long)run->effect_id, store_last_error(run->bot->store));
@@ -344,6 +356,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
      * reads them to time a failover) */
     log_debug("%s: effect %lld %s started", se->request_id, (long long)se->id,
               effect_kind_name(se->fx.kind));
+    fault_point(b, effect_kind_name(se->fx.kind), se->request_id);
     if (b->fault_armed && b->fault_kind == se->fx.kind) {
         log_warn("fault injection: killing the process before %s of %s",
                  effect_kind_name(se->fx.kind), se->request_id);

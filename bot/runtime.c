@@ -248,6 +248,9 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
     fault = getenv("CANCELBOT_FAULT_KILL_DURING_LOOKUP_MS");
     if (fault && *fault)
         b->fault_lookup_ms = strtoll(fault, NULL, 10);
+    fault = getenv("CANCELBOT_FAULT_KILL_AT_POINT");
+    if (fault && *fault)
+        b->fault_at_point = strtol(fault, NULL, 10);
     if (lease_from_env(&b->lease_ms, err, errlen))
         goto out;
     if (!(b->loop = loop_new())) {
