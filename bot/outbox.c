@@ -103,14 +103,18 @@ static int provider_transient(enum provider_rc rc)
     return rc == PROVIDER_E_THROTTLED || rc == PROVIDER_E_UNAVAILABLE || rc == PROVIDER_E_TIMEOUT;
 }
 
-static void apply_market_event(struct effect_run *run, struct request_event *ev)
+/* 0 when the record has the event (or the core had nothing to store), -1 when the
+ * record could not take it (the database failed: a full disk, a lost connection). */
+static int apply_market_event(struct effect_run *run, struct request_event *ev)
 {
     struct request *rq = malloc(sizeof(*rq));
+    int rc = -1;
     if (!rq)
         abort();
     if (store_load_request(run->bot->store, run->request_id, rq) == STORE_OK)
-        bot_apply(run->bot, rq, ev, NULL, NULL);
+        rc = bot_apply(run->bot, rq, ev, NULL, NULL) < 0 ? -1 : 0;
     free(rq);
+    return rc;
 }
 
 static void on_provider_answer(void *ud, const struct provider_result *res)
@@ -166,8 +170,15 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
         break;
     }
     /* An ad-hoc read that finds nothing new must not start a second polling chain. */
-    if (!(run->effect_id == 0 && ev->kind == EV_STATUS && ev->status == MSTATUS_PENDING))
-        apply_market_event(run, ev);
+    if (!(run->effect_id == 0 && ev->kind == EV_STATUS && ev->status == MSTATUS_PENDING) &&
+        apply_market_event(run, ev) != 0 && run->effect_id) {
+        /* The answer is not in the record: marked done, the effect would leave the
+         * request in "submitting" for good. Ask again later; every provider call is
+         * idempotent (client token, MS-RequestId; polls are reads). */
+        free(ev);
+        run_retry(run, "the marketplace's answer could not be stored");
+        return;
+    }
     free(ev);
     run_finish(run, res->rc == PROVIDER_OK ? "ok" : why);
 }

@@ -31,8 +31,11 @@ fault_rounds() {     # fault_rounds DEFAULT: prints the rounds this run does
     echo "$n"
 }
 
-rand_below() {       # rand_below N: 0..N-1 from the seeded sequence
-    echo $(( RANDOM % $1 ))
+# rand_below N: RAND = 0..N-1 from the seeded sequence. Never call it in $(...): a
+# subshell draws from a sequence of its own (bash reseeds it), so the run could not
+# be replayed.
+rand_below() {
+    RAND=$(( RANDOM % $1 ))
 }
 
 fail() {             # fail "what": one failure, named
