@@ -10,6 +10,7 @@ AWS_CREATE='/cancel aws agmt-1a2b3c4d5e6f7g8h9i0j reason=replacing note="Replaci
 AZURE_CREATE='/cancel azure customer=3f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b subscription=9a8b7c6d-5e4f-3a2b-1c0d-ef0123456789 entitlement=ent-0001 reason=compromise note="Subscription compromised: unknown deployments in eastus"'
 FLOW_KINDS="aws reject azure"
 declare -A EXPECTED POINTS
+SHELL_ARGS=()        # more arguments for every run of the shell (--config FILE)
 
 sql() { [ ! -f "$DB" ] || sqlite3 -batch -noheader "$DB" "$1" 2>/dev/null; }
 
@@ -81,7 +82,7 @@ run_bot() {
     [ "${kill#p}" = "$kill" ] || point=${kill#p}
     # $! must be the bot itself (a subshell around it would take the kill instead).
     CANCELBOT_FAULT_KILL_AT_POINT=$point \
-        "$CANCELBOT" shell --db "$DB" <<<"$1" >>"$FLOW_OUT" 2>>"$WORK/err.txt" &
+        "$CANCELBOT" shell --db "$DB" "${SHELL_ARGS[@]}" <<<"$1" >>"$FLOW_OUT" 2>>"$WORK/err.txt" &
     pid=$!
     if [ "${kill#t}" != "$kill" ]; then
         sleep "$(printf '%d.%03d' $(( ${kill#t} / 1000 )) $(( ${kill#t} % 1000 )))"
@@ -128,6 +129,13 @@ learn_flows() {
     done
 }
 
+# market_count KIND: cancellations the marketplace holds for the flow's request (the
+# simulated one's count; a test against tests/fake_market redefines it).
+market_count() {
+    "$CANCELBOT" shell --db "$DB" "${SHELL_ARGS[@]}" <<<"market $RID" 2>/dev/null |
+        sed -n 's/.*: \([0-9]*\) cancellation request(s) at the marketplace.*/\1/p'
+}
+
 # check_flow KIND WHAT SPARE: the flow whose output is FLOW_OUT ended where it should,
 # with one request, one cancellation at the marketplace (none for a rejection), a
 # sound record, and each of its messages posted once (SPARE repeats allowed).
@@ -143,8 +151,7 @@ check_flow() {
     n=$(sql "SELECT COUNT(*) FROM requests")
     [ "$n" = 1 ] || { fail "$what: ${n:-no} requests"; DOUBLED=$((DOUBLED + 1)); }
     [ "$kind" = reject ] && want=0
-    market=$("$CANCELBOT" shell --db "$DB" <<<"market $RID" 2>/dev/null |
-             sed -n 's/.*: \([0-9]*\) cancellation request(s) at the marketplace.*/\1/p')
+    market=$(market_count "$kind")
     if [ "$market" != "$want" ]; then
         fail "$what: ${market:-?} cancellation(s) at the marketplace, expected $want"
         [ "${market:-0}" -gt "$want" ] && DOUBLED=$((DOUBLED + 1))
