@@ -11,7 +11,7 @@
 # exactly once (no kill here: a repeat is a bug), the history follows the state
 # machine, integrity_check ok. Needs root (mount); without it the test says so and is
 # skipped. CANCELBOT_FAULT_SEED replays a run, CANCELBOT_FAULT_ROUNDS sets the
-# rounds (32).
+# rounds (64).
 if [ -z "${CANCELBOT_FAULT_MOUNT_NS:-}" ]; then
     if ! unshare --mount --propagation private true 2>/dev/null; then
         echo "SKIPPED: cannot make a mount namespace (unshare --mount needs root):" \
@@ -24,7 +24,7 @@ fi
 . "$(dirname "$0")/lib_fault.sh"
 . "$(dirname "$0")/lib_fault_shell.sh"
 
-ROUNDS=$(fault_rounds 32) || exit 1
+ROUNDS=$(fault_rounds 64) || exit 1
 FS="$WORK/fs"
 mkdir -p "$FS"
 if ! mount -t tmpfs -o size=2m,mode=0700 cancelbot-fault "$FS" 2>"$WORK/mount.err"; then
