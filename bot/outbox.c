@@ -38,6 +38,17 @@ static int64_t retry_delay(struct bot *b, int attempts)
     return backoff_jittered_ms(&b->rng, attempts, RETRY_BASE_MS, RETRY_CAP_MS);
 }
 
+/* CANCELBOT_FAULT_KILL_AT_POINT (the fault suite): dies at the chosen point. */
+static void fault_point(struct bot *b, const char *what, const char *request_id)
+{
+    if (b->fault_at_point <= 0 || ++b->fault_points != b->fault_at_point)
+        return;
+    log_warn("fault injection: killing the process at point %ld (%s, %s)",
+             b->fault_points, what, request_id);
+    fflush(NULL);
+    raise(SIGKILL);
+}
+
 static void run_free(struct effect_run *run)
 {
     free(run->text);
@@ -74,6 +85,7 @@ void outbox_run_finish(struct effect_run *run, const char *result, const char *t
     request_copy_str(u.ts, sizeof(u.ts), ts ? ts : "");
     request_copy_str(u.result, sizeof(u.result), result ? result : "");
     struct log_ctx lc = {run->request_id, NULL, NULL, NULL, NULL};
+    fault_point(b, "an effect worked, not marked done yet", run->request_id);
     if (record_done(b, &u) == STORE_OK) {
         if (run->effect_id)
             log_debug_ctx(&lc, "%s: effect %lld %s done", run->request_id,
@@ -174,14 +186,18 @@ static int provider_transient(enum provider_rc rc)
     return rc == PROVIDER_E_THROTTLED || rc == PROVIDER_E_UNAVAILABLE || rc == PROVIDER_E_TIMEOUT;
 }
 
-static void apply_market_event(struct effect_run *run, struct request_event *ev)
+/* 0 when the record has the event (or the core had nothing to store), -1 when the
+ * record could not take it (the database failed: a full disk, a lost connection). */
+static int apply_market_event(struct effect_run *run, struct request_event *ev)
 {
     struct request *rq = malloc(sizeof(*rq));
+    int rc = -1;
     if (!rq)
         abort();
     if (store_load_request(run->bot->store, run->request_id, rq) == STORE_OK)
-        bot_apply(run->bot, rq, ev, NULL, NULL);
+        rc = bot_apply(run->bot, rq, ev, NULL, NULL) < 0 ? -1 : 0;
     free(rq);
+    return rc;
 }
 
 static void on_provider_answer(void *ud, const struct provider_result *res)
@@ -255,8 +271,15 @@ static void on_provider_answer(void *ud, const struct provider_result *res)
         break;
     }
     /* An ad-hoc read that finds nothing new must not start a second polling chain. */
-    if (!(run->effect_id == 0 && ev->kind == EV_STATUS && ev->status == MSTATUS_PENDING))
-        apply_market_event(run, ev);
+    if (!(run->effect_id == 0 && ev->kind == EV_STATUS && ev->status == MSTATUS_PENDING) &&
+        apply_market_event(run, ev) != 0 && run->effect_id) {
+        /* The answer is not in the record: marked done, the effect would leave the
+         * request in "submitting" for good. Ask again later; every provider call is
+         * idempotent (client token, MS-RequestId; polls are reads). */
+        free(ev);
+        outbox_run_retry(run, "the marketplace's answer could not be stored");
+        return;
+    }
     free(ev);
     outbox_run_finish(run, res->rc == PROVIDER_OK ? "ok" : why, NULL);
 }
@@ -446,6 +469,7 @@ static void start_effect(struct bot *b, const struct stored_effect *se)
      * reads them to time a failover) */
     log_debug_ctx(&lc, "%s: effect %lld %s started", se->request_id, (long long)se->id,
                   effect_kind_name(se->fx.kind));
+    fault_point(b, effect_kind_name(se->fx.kind), se->request_id);
     if (b->fault_armed && b->fault_kind == se->fx.kind) {
         log_warn("fault injection: killing the process before %s of %s",
                  effect_kind_name(se->fx.kind), se->request_id);

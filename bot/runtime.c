@@ -270,6 +270,9 @@ static int bot_setup(struct bot *b, const struct bot_options *opt, char *err, si
     fault = getenv("CANCELBOT_FAULT_KILL_DURING_LOOKUP_MS");
     if (fault && *fault)
         b->fault_lookup_ms = strtoll(fault, NULL, 10);
+    fault = getenv("CANCELBOT_FAULT_KILL_AT_POINT");
+    if (fault && *fault)
+        b->fault_at_point = strtol(fault, NULL, 10);
     if (lease_from_env(&b->lease_ms, err, errlen))
         goto out;
     if (opt->database_url && store_check_postgres_url(opt->database_url, err, errlen) != STORE_OK)

@@ -63,6 +63,11 @@ struct bot {
     /* CANCELBOT_FAULT_KILL_DURING_LOOKUP_MS: SIGKILL this long after a look-up starts
      * (its command acked, its answer not in yet). */
     int64_t fault_lookup_ms;
+    /* CANCELBOT_FAULT_KILL_AT_POINT=N: SIGKILL at the N-th fault point of this
+     * process, a point being the start of an effect and the moment an effect worked
+     * (before its "done" mark): the fault suite picks N at random, so its kills land
+     * on the flow's steps whatever the machine's speed. */
+    long fault_at_point, fault_points;
     int (*in_approver_group)(void *ud, const char *user);
     void *group_ud;
     int (*http_settle)(void *ud, int wait_ms);

@@ -117,6 +117,10 @@ static void chat_answer_run(void *arg)
 
 static int answer_later(struct shell *sh, chat_cb cb, void *ud, const char *ts)
 {
+    /* "Posted" means written out, not sitting in stdio's buffer: the answer lets the
+     * outbox mark the effect done, and a crash after that must not lose the text
+     * (stdout is fully buffered when it is a pipe or a file). */
+    fflush(sh->out);
     struct chat_answer *a = calloc(1, sizeof(*a));
     if (!a)
         abort();

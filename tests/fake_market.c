@@ -8,8 +8,13 @@
  *               [--throttle OPERATION:N ...] [--fail OPERATION:STATUS:ERRORTYPE:N ...]
  *               [--no-support-plan] [--token-lifetime SECONDS (3600)]
  *               [--azure-delay SECONDS (2)] [--azure-cancel-status 200|202]
- *               [--slow OPERATION:MS]: that AWS operation answers MS late (the whole
- *                fake waits: a test of a slow call has one client)
+ *               [--slow OPERATION:MS[:N]]: that AWS operation answers MS late (the
+ *                whole fake waits: a test of a slow call has one client); the next N
+ *                calls only, when N is given. The operation takes effect after the wait.
+ *               [--cut OPERATION:N ...]: the next N calls of that operation (any
+ *                service, names as for --fail) take effect and are answered with the
+ *                full Content-Length but half the body, then the connection closes: an
+ *                answer cut mid-body
  *               [--search-page-size N] [--max-skew SECONDS]
  *               [--agreements N]: N more agreements, agmt-rep0000000000000001 onwards
  *                (ACTIVE, self-serve, the seller's), one per flow of a load test
@@ -70,6 +75,7 @@ struct sess {                        /* lws per-session data; zeroed by lws */
     int too_big;
     unsigned char *resp;             /* LWS_PRE headroom; written on WRITEABLE */
     size_t resp_len;
+    int cut;                         /* --cut: half the body, then close */
 };
 
 /* ---- small shared helpers -------------------------------------------------------- */
@@ -377,12 +383,24 @@ static int respond(struct lws *wsi, struct sess *s, struct fm_answer *a)
     s->resp = fm_xrealloc(NULL, LWS_PRE + len);
     if (len)
         memcpy(s->resp + LWS_PRE, text, len);
-    s->resp_len = len;
+    s->resp_len = s->cut ? len / 2 : len;    /* the header still says len */
     lws_callback_on_writable(wsi);
     rc = 0;
 out:
     free(text);
     return rc;
+}
+
+/* 1 when this call of op is one --cut asked for (and takes that use). */
+static int take_cut(struct fm *f, const char *op)
+{
+    for (size_t i = 0; i < f->n_cuts; i++) {
+        if (f->cuts[i].left > 0 && !strcmp(f->cuts[i].op, op)) {
+            f->cuts[i].left--;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* The whole request is in: route it, log it, answer it. */
@@ -405,6 +423,12 @@ static int handle(struct server *sv, struct lws *wsi, struct sess *s)
                !fm_azure_handle(&sv->fm, c, &a)) {
         a.status = 404;
         a.body = json_pack("{s:s}", "error", "no such endpoint in fake_market");
+    }
+    if (a.operation[0] && take_cut(&sv->fm, a.operation)) {
+        s->cut = 1;
+        if (!a.log_extra)
+            a.log_extra = json_object();
+        json_object_set_new(a.log_extra, "cut", json_true());
     }
     log_answer(sv, c, &a);
     rc = respond(wsi, s, &a);
@@ -454,6 +478,11 @@ static int on_http_writeable(struct lws *wsi, struct sess *s)
     int n, short_write;
     if (!s->resp)
         return 0;
+    if (s->cut) {                    /* part of the body, then the connection drops */
+        lws_write(wsi, s->resp + LWS_PRE, s->resp_len, LWS_WRITE_HTTP);
+        sess_reset(s);
+        return -1;
+    }
     n = lws_write(wsi, s->resp + LWS_PRE, s->resp_len, LWS_WRITE_HTTP_FINAL);
     short_write = n < (int)s->resp_len;
     sess_reset(s);
@@ -530,9 +559,12 @@ static int parse_long(const char *s, long min, long max, long *out)
     return 0;
 }
 
-/* "OP:N" (throttle) or "OP:STATUS:TYPE:N" (fail). */
-static int add_fault(struct fm *f, const char *spec, int throttle)
+/* "OP:N" (throttle, cut) or "OP:STATUS:TYPE:N" (fail). */
+enum fault_kind { FAULT_FAIL, FAULT_THROTTLE, FAULT_CUT };
+
+static int add_fault(struct fm *f, const char *spec, enum fault_kind kind)
 {
+    int throttle = kind != FAULT_FAIL;
     char *copy = fm_xstrdup(spec), *parts[4] = {0}, *save = NULL;
     int n = 0, want = throttle ? 2 : 4, rc = -1;
     struct fm_fault ft = {0};
@@ -544,8 +576,36 @@ static int add_fault(struct fm *f, const char *spec, int throttle)
         goto out;
     ft.op = fm_xstrdup(parts[0]);
     ft.type = throttle ? NULL : fm_xstrdup(parts[2]);
-    f->faults = fm_xrealloc(f->faults, (f->n_faults + 1) * sizeof *f->faults);
-    f->faults[f->n_faults++] = ft;
+    if (kind == FAULT_CUT) {
+        f->cuts = fm_xrealloc(f->cuts, (f->n_cuts + 1) * sizeof *f->cuts);
+        f->cuts[f->n_cuts++] = ft;
+    } else {
+        f->faults = fm_xrealloc(f->faults, (f->n_faults + 1) * sizeof *f->faults);
+        f->faults[f->n_faults++] = ft;
+    }
+    rc = 0;
+out:
+    free(copy);
+    return rc;
+}
+
+/* "OP:MS" (every call) or "OP:MS:N" (the next N calls). */
+static int add_slow(struct fm *f, const char *spec)
+{
+    char *copy = fm_xstrdup(spec), *ms = strchr(copy, ':'), *n = NULL;
+    long left = -1;
+    int rc = -1;
+    if (!ms)
+        goto out;
+    *ms++ = '\0';
+    if ((n = strchr(ms, ':')))
+        *n++ = '\0';
+    if (!*copy || parse_long(ms, 1, 20000, &f->slow_ms) ||
+        (n && parse_long(n, 1, 1000000, &left)))
+        goto out;
+    free(f->slow_op);
+    f->slow_op = fm_xstrdup(copy);
+    f->slow_left = left;
     rc = 0;
 out:
     free(copy);
@@ -557,7 +617,7 @@ static int usage(void)
     fputs("usage: fake_market --port-file FILE --log FILE [--timeout SECONDS]\n"
           "         [--throttle OP:N ...] [--fail OP:STATUS:ERRORTYPE:N ...]\n"
           "         [--no-support-plan] [--token-lifetime S] [--azure-delay S]\n"
-          "         [--slow OPERATION:MS]\n"
+          "         [--slow OPERATION:MS[:N]] [--cut OP:N ...]\n"
           "         [--azure-cancel-status 200|202] [--search-page-size N] [--max-skew S]\n"
           "         [--agreements N]\n"
           "       fake_market --sign-request --host HOST:PORT --target TARGET --body JSON\n"
@@ -585,21 +645,18 @@ static int parse_args(int argc, char **argv, struct fm *f, const char **port_fil
             *log_path = val;
         else if (!strcmp(o, "--timeout") && !parse_long(val, 1, 86400, &v))
             *timeout_s = v;
-        else if (!strcmp(o, "--throttle") && !add_fault(f, val, 1))
+        else if (!strcmp(o, "--throttle") && !add_fault(f, val, FAULT_THROTTLE))
             ;
-        else if (!strcmp(o, "--fail") && !add_fault(f, val, 0))
+        else if (!strcmp(o, "--fail") && !add_fault(f, val, FAULT_FAIL))
+            ;
+        else if (!strcmp(o, "--cut") && !add_fault(f, val, FAULT_CUT))
             ;
         else if (!strcmp(o, "--token-lifetime") && !parse_long(val, 1, 86400, &v))
             f->token_lifetime_s = v;
         else if (!strcmp(o, "--azure-delay") && !parse_long(val, 0, 86400, &v))
             f->azure_delay_ms = v * 1000;
-        else if (!strcmp(o, "--slow") && strchr(val, ':') &&
-                 !parse_long(strchr(val, ':') + 1, 1, 20000, &v)) {
-            free(f->slow_op);
-            f->slow_op = fm_xstrdup(val);
-            *strchr(f->slow_op, ':') = '\0';
-            f->slow_ms = v;
-        }
+        else if (!strcmp(o, "--slow") && !add_slow(f, val))
+            ;
         else if (!strcmp(o, "--azure-cancel-status") && !parse_long(val, 200, 202, &v) &&
                  v != 201)
             f->azure_cancel_status = (int)v;
@@ -622,6 +679,9 @@ static void fm_fini(struct fm *f)
         free(f->faults[i].type);
     }
     free(f->faults);
+    for (size_t i = 0; i < f->n_cuts; i++)
+        free(f->cuts[i].op);
+    free(f->cuts);
     free(f->slow_op);
     fm_aws_free(f->aws);
     fm_azure_free(f->azure);

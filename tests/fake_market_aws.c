@@ -880,7 +880,9 @@ int fm_aws_handle(struct fm *f, const struct fm_call *c, struct fm_answer *a)
     }
     if (!strcmp(opname, "SendAgreementCancellationRequest") && !support)
         fm_count(s->send_calls, a->client_token[0] ? a->client_token : "(none)");
-    if (f->slow_op && !strcmp(f->slow_op, opname)) {
+    if (f->slow_op && !strcmp(f->slow_op, opname) && f->slow_left != 0) {
+        if (f->slow_left > 0)
+            f->slow_left--;
         struct timespec ts = {f->slow_ms / 1000, (f->slow_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }

@@ -48,8 +48,10 @@ struct fm {
     long max_skew_s;                 /* 0: X-Amz-Date is not compared with the clock */
     long token_lifetime_s;
     long azure_delay_ms;
-    char *slow_op;                   /* --slow OP:MS: this AWS operation answers late */
-    long slow_ms;
+    char *slow_op;                   /* --slow OP:MS[:N]: this AWS operation answers late */
+    long slow_ms, slow_left;         /* slow_left: calls still to slow down, -1 every one */
+    struct fm_fault *cuts;           /* --cut OP:N: answers cut mid-body (type unused) */
+    size_t n_cuts;
     int azure_cancel_status;         /* 200 (the documented example) or 202 */
     int no_support_plan;
     struct fm_fault *faults;

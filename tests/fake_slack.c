@@ -10,6 +10,9 @@
  *              [--listen-after MS] (the port is chosen and written at once, but nothing
  *                                   listens on it for MS: Slack unreachable at start-up;
  *                                   the port stays reserved, bound, meanwhile)
+ *              [--redeliver 1]     as Slack does: each new connection, once its hello
+ *                                  is out, is sent again every envelope never acked
+ *                                  (retry_attempt + 1, retry_reason "timeout")
  *
  * Script, one step a line ('#' at line start and blank lines ignored; ends with quit):
  *   wait [S] connect           next websocket that has been sent its hello (S: 10 s)
@@ -21,6 +24,13 @@
  *                              {{ts}} in it: the ts answered to the call the last
  *                              `wait api` matched (the card just posted)
  *                              (PATH relative to the script's directory)
+ *   send-cut JSON              the frame's header (the whole length) and half of its
+ *                              payload, then the socket shuts down: a drop mid-frame
+ *   send-big BYTES             a text frame of BYTES bytes (an events_api frame with
+ *                              no envelope id, padded): for frames over a limit
+ *   send-when FILE             waits (60 s) for FILE to exist and a connection to be
+ *                              open, sends FILE's content as a frame, deletes FILE: a
+ *                              test that decides its next envelope as it goes
  *   disconnect REASON          {"type":"disconnect",...} on the newest websocket
  *   drop                       shut every websocket down: FIN, no close frame
  *   hang                       stop reading every websocket: pings go unanswered
@@ -91,7 +101,8 @@
     } while (0)
 
 enum step_kind { ST_WAIT_CONNECT, ST_WAIT_CLOSE, ST_WAIT_API, ST_WAIT_ACK, ST_SEND,
-                 ST_DISCONNECT, ST_DROP, ST_HANG, ST_FAIL, ST_SLEEP, ST_QUIT };
+                 ST_SEND_CUT, ST_SEND_BIG, ST_SEND_WHEN, ST_DISCONNECT, ST_DROP, ST_HANG, ST_FAIL,
+                 ST_SLEEP, ST_QUIT };
 enum step_rc { STEP_DONE, STEP_BLOCKED, STEP_FAILED };
 
 struct step {
@@ -105,7 +116,7 @@ struct step {
     long count, status, retry_after;
 };
 
-struct out_frame { unsigned char *buf; size_t len; int is_hello; };  /* LWS_PRE headroom */
+struct out_frame { unsigned char *buf; size_t len; int is_hello, cut; };  /* LWS_PRE headroom */
 
 struct conn {                     /* one Socket Mode connection; lives until exit */
     int id, closing, hung, dropped, peer_close_code;
@@ -115,7 +126,11 @@ struct conn {                     /* one Socket Mode connection; lives until exi
 };
 
 struct api_call { char *method, *body_text, *ts; int consumed; };   /* ts: answered */
-struct envelope { char *id; long long sent_us; int acks, acks_waited, acks_since_send; };
+struct envelope {
+    char *id, *text;              /* text: as last sent, for --redeliver */
+    long long sent_us;
+    int acks, acks_waited, acks_since_send;
+};
 struct fault { char *method, *error, *channel; long left, status, retry_after; };
 struct hook { long uses; };       /* a response_url handed out: /hooks/<index + 1> */
 
@@ -135,7 +150,7 @@ struct fake {
     unsigned char *tickets; size_t n_tickets, tickets_cap;   /* 1 once redeemed */
     long ts_seq, view_seq, acks;
     char last_ts[32];             /* `{{ts}}`: see with_last_ts */
-    int hellos, hellos_waited, closes, closes_waited;
+    int hellos, hellos_waited, closes, closes_waited, redeliver;
     long long worst_ack_us;
     struct fake_files *files;     /* uploads: fake_slack_files.c */
     struct fake_history *history; /* posted messages: fake_slack_history.c */
@@ -263,6 +278,29 @@ static int parse_step(char *line, const char *script_dir, struct step *st)
         st->kind = ST_SEND;
         st->arg = xstrdup(rest);
         return 0;
+    }
+    if (!strcmp(cmd, "send-cut")) {
+        rest = save ? save + strspn(save, " \t") : NULL;
+        if (!rest || !*rest || check_frame(rest, st->line, "send-cut"))
+            return -1;
+        st->kind = ST_SEND_CUT;
+        st->arg = xstrdup(rest);
+        return 0;
+    }
+    if (!strcmp(cmd, "send-when")) {
+        a1 = strtok_r(NULL, " \t", &save);
+        st->kind = ST_SEND_WHEN;
+        st->us = 60 * 1000000LL;
+        if (!a1 || strtok_r(NULL, " \t", &save))
+            return -1;
+        st->arg = xstrdup(a1);
+        return 0;
+    }
+    if (!strcmp(cmd, "send-big")) {
+        a1 = strtok_r(NULL, " \t", &save);
+        st->kind = ST_SEND_BIG;
+        return a1 && !parse_long(a1, 64, 64L << 20, &st->count) &&
+               !strtok_r(NULL, " \t", &save) ? 0 : -1;
     }
     if (!strcmp(cmd, "send-file")) {
         char path[4096];
@@ -399,7 +437,7 @@ static struct conn *newest_conn(struct fake *f)
     return NULL;
 }
 
-static void conn_queue(struct conn *c, const char *text, int is_hello)
+static void conn_queue_frame(struct conn *c, const char *text, int is_hello, int cut)
 {
     size_t len = strlen(text);
     struct out_frame *fr;
@@ -409,7 +447,13 @@ static void conn_queue(struct conn *c, const char *text, int is_hello)
     memcpy(fr->buf + LWS_PRE, text, len);
     fr->len = len;
     fr->is_hello = is_hello;
+    fr->cut = cut;
     lws_callback_on_writable(c->wsi);
+}
+
+static void conn_queue(struct conn *c, const char *text, int is_hello)
+{
+    conn_queue_frame(c, text, is_hello, 0);
 }
 
 static struct envelope *envelope_find(struct fake *f, const char *id)
@@ -471,6 +515,26 @@ static char *with_response_url(struct fake *f, const char *text)
     return out;
 }
 
+/* An envelope is on record from the moment it is queued: if its connection dies
+ * before the frame leaves, --redeliver still sends it on the next one. */
+static struct envelope *note_envelope(struct fake *f, const char *text)
+{
+    json_t *j = json_loads(text, 0, NULL);
+    const char *eid = json_string_value(json_object_get(j, "envelope_id"));
+    struct envelope *e = NULL;
+    if (eid && !(e = envelope_find(f, eid))) {
+        GROW(f->envs, f->envs_cap, f->n_envs + 1);
+        e = memset(&f->envs[f->n_envs++], 0, sizeof *e);
+        e->id = xstrdup(eid);
+    }
+    if (e) {
+        free(e->text);
+        e->text = xstrdup(text);
+    }
+    json_decref(j);
+    return e;
+}
+
 static enum step_rc step_send(struct fake *f, const struct step *st, const char *text)
 {
     struct conn *c = newest_conn(f);
@@ -483,11 +547,43 @@ static enum step_rc step_send(struct fake *f, const struct step *st, const char 
     {
         char *with_ts = with_last_ts(f, text);
         filled = with_response_url(f, with_ts);
-        conn_queue(c, filled ? filled : with_ts, 0);
+        note_envelope(f, filled ? filled : with_ts);
+        conn_queue_frame(c, filled ? filled : with_ts, 0, st->kind == ST_SEND_CUT);
         free(filled);
         free(with_ts);
     }
     return STEP_DONE;
+}
+
+static enum step_rc step_send_when(struct fake *f, const struct step *st)
+{
+    size_t len;
+    char *text;
+    enum step_rc rc;
+    if (!newest_conn(f) || !(text = read_file(st->arg, &len)))
+        return STEP_BLOCKED;      /* polled: see script_run */
+    if (check_frame(text, st->line, st->arg)) {
+        free(text);
+        return STEP_FAILED;
+    }
+    rc = step_send(f, st, text);
+    unlink(st->arg);
+    free(text);
+    return rc;
+}
+
+static enum step_rc step_send_big(struct fake *f, const struct step *st)
+{
+    static const char head[] = "{\"type\":\"events_api\",\"payload\":{\"padding\":\"";
+    size_t len = (size_t)st->count, fixed = sizeof head - 1 + 3;
+    char *text = xrealloc(NULL, len + 1);
+    enum step_rc rc;
+    memcpy(text, head, sizeof head - 1);
+    memset(text + sizeof head - 1, 'x', len - fixed);
+    memcpy(text + len - 3, "\"}}", 4);
+    rc = step_send(f, st, text);
+    free(text);
+    return rc;
 }
 
 static enum step_rc step_wait_api(struct fake *f, const struct step *st)
@@ -527,7 +623,12 @@ static enum step_rc step_exec(struct fake *f, const struct step *st)
         e->acks_waited++;
         return STEP_DONE;
     case ST_SEND:
+    case ST_SEND_CUT:
         return step_send(f, st, st->arg);
+    case ST_SEND_BIG:
+        return step_send_big(f, st);
+    case ST_SEND_WHEN:
+        return step_send_when(f, st);
     case ST_DISCONNECT: {
         json_t *j = json_pack("{s:s, s:s, s:{s:s}}", "type", "disconnect", "reason",
                               st->arg, "debug_info", "host", "fake");
@@ -642,9 +743,11 @@ static void script_run(struct fake *f)
             if (rc == STEP_FAILED)
                 finish(f, 1);
             if (rc != STEP_DONE) {    /* wake at the deadline even if nothing happens */
+                long long wake = f->step_t0_us + st->us - now;
+                if (st->kind == ST_SEND_WHEN && wake > 20000)
+                    wake = 20000;         /* nothing tells us of the file: look again */
                 if (!f->done)
-                    lws_sul_schedule(f->ctx, 0, &f->sul_script, on_sul_script,
-                                     f->step_t0_us + st->us - now);
+                    lws_sul_schedule(f->ctx, 0, &f->sul_script, on_sul_script, wake);
                 break;
             }
             f->pc++;
@@ -1224,6 +1327,26 @@ static void ws_receive(struct fake *f, struct lws *wsi, struct conn *c, const ch
         ws_on_message(f, c, lws_frame_is_binary(wsi));
 }
 
+/* --redeliver: every envelope never acked goes out again on connection c. */
+static void redeliver(struct fake *f, struct conn *c)
+{
+    for (size_t i = 0; i < f->n_envs; i++) {
+        struct envelope *e = &f->envs[i];
+        json_t *j;
+        char *text;
+        if (e->acks || !e->text || !(j = json_loads(e->text, 0, NULL)))
+            continue;
+        json_object_set_new(j, "retry_attempt", json_integer(
+            json_integer_value(json_object_get(j, "retry_attempt")) + 1));
+        json_object_set_new(j, "retry_reason", json_string("timeout"));
+        text = json_dumps(j, JSON_COMPACT);
+        conn_queue(c, text, 0);
+        log_event(f, "redeliver", json_pack("{s:i, s:s}", "conn", c->id, "envelope_id", e->id));
+        free(text);
+        json_decref(j);
+    }
+}
+
 static void ws_frame_sent(struct fake *f, struct conn *c, const struct out_frame *fr)
 {
     json_t *j, *ev;
@@ -1232,6 +1355,8 @@ static void ws_frame_sent(struct fake *f, struct conn *c, const struct out_frame
     if (fr->is_hello) {
         f->hellos++;
         log_event(f, "connect", json_pack("{s:i}", "conn", c->id));
+        if (f->redeliver)
+            redeliver(f, c);
         script_kick(f);
         return;
     }
@@ -1250,11 +1375,46 @@ static void ws_frame_sent(struct fake *f, struct conn *c, const struct out_frame
         }
         e->sent_us = now_us();    /* latency counts from the latest (re)delivery */
         e->acks_since_send = 0;
+        free(e->text);
+        e->text = xrealloc(NULL, fr->len + 1);
+        memcpy(e->text, fr->buf + LWS_PRE, fr->len);
+        e->text[fr->len] = '\0';
     }
     if (json_object_get(j, "reason"))
         json_object_set(ev, "reason", json_object_get(j, "reason"));
     log_event(f, "sent", ev);
     json_decref(j);
+}
+
+/* send-cut: the frame's header with its whole length and half of its payload, past
+ * lws (nothing else is queued: one frame per writeable callback), then FIN. The
+ * envelope counts as sent and unacked, so --redeliver sends it again. */
+static void ws_write_cut(struct fake *f, struct lws *wsi, struct conn *c,
+                         const struct out_frame *fr)
+{
+    unsigned char hdr[10];
+    size_t h = 0;
+    int fd = lws_get_socket_fd(wsi);
+    hdr[h++] = 0x81;              /* FIN, text; a server's frames are not masked */
+    if (fr->len < 126) {
+        hdr[h++] = (unsigned char)fr->len;
+    } else if (fr->len < 65536) {
+        hdr[h++] = 126;
+        hdr[h++] = (unsigned char)(fr->len >> 8);
+        hdr[h++] = (unsigned char)fr->len;
+    } else {
+        hdr[h++] = 127;
+        for (int i = 7; i >= 0; i--)
+            hdr[h++] = (unsigned char)((unsigned long long)fr->len >> (8 * i));
+    }
+    if (send(fd, hdr, h, MSG_NOSIGNAL) < 0 ||
+        send(fd, fr->buf + LWS_PRE, fr->len / 2, MSG_NOSIGNAL) < 0)
+        fprintf(stderr, "fake_slack: send-cut: %s\n", strerror(errno));
+    ws_frame_sent(f, c, fr);
+    c->dropped = 1;
+    shutdown(fd, SHUT_RDWR);
+    log_event(f, "cut", json_pack("{s:i, s:I, s:I}", "conn", c->id, "length",
+                                  (json_int_t)fr->len, "sent", (json_int_t)(fr->len / 2)));
 }
 
 static int ws_writeable(struct fake *f, struct lws *wsi, struct conn *c)
@@ -1269,6 +1429,11 @@ static int ws_writeable(struct fake *f, struct lws *wsi, struct conn *c)
         return 0;
     fr = c->q[0];
     memmove(c->q, c->q + 1, --c->q_len * sizeof *c->q);
+    if (fr.cut) {
+        ws_write_cut(f, wsi, c, &fr);
+        free(fr.buf);
+        return 0;
+    }
     n = lws_write(wsi, fr.buf + LWS_PRE, fr.len, LWS_WRITE_TEXT);
     if (n >= (int)fr.len)
         ws_frame_sent(f, c, &fr);
@@ -1402,8 +1567,10 @@ static void fake_free(struct fake *f)
         free(f->calls[i].body_text);
         free(f->calls[i].ts);
     }
-    for (size_t i = 0; i < f->n_envs; i++)
+    for (size_t i = 0; i < f->n_envs; i++) {
         free(f->envs[i].id);
+        free(f->envs[i].text);
+    }
     for (size_t i = 0; i < f->n_faults; i++) {
         free(f->faults[i].method);
         free(f->faults[i].error);
@@ -1426,7 +1593,7 @@ static void fake_free(struct fake *f)
 static int usage(void)
 {
     fputs("usage: fake_slack --script FILE --log FILE --port-file FILE [--timeout SECONDS] "
-          "[--files-dir DIR] [--listen-after MS]\n",
+          "[--files-dir DIR] [--listen-after MS] [--redeliver 1]\n",
           stderr);
     return 1;
 }
@@ -1462,6 +1629,8 @@ int main(int argc, char **argv)
             if (parse_long(v, 1, 600000, &listen_after_ms))
                 return usage();
         }
+        else if (!strcmp(argv[i], "--redeliver"))
+            f.redeliver = strcmp(v, "0") != 0;
         else if (strcmp(argv[i], "--timeout") || parse_long(v, 1, 86400, &timeout_s))
             return usage();
     }
