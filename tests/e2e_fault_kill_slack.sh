@@ -44,18 +44,34 @@ export SLACK_APP_TOKEN=xapp-1-test SLACK_BOT_TOKEN=xoxb-test \
     SLACK_API_URL="http://127.0.0.1:$(cat "$WORK/port")/api/"
 
 # The kill schedule, drawn here (not in the supervisor's subshell) so the seed fixes it.
+# Three kills in four come a random 100..699 ms after the bot is connected (its
+# "ready" log line), in the middle of the flow's work; one in four that long after
+# the process started, wherever its start-up is. Counting every delay from the start
+# would let a slow machine (start-up longer than the delays) kill each bot before it
+# does anything, and the run would stall instead of testing.
 delays=""
-for _ in $(seq 1000); do rand_below 600; delays+=" $((100 + RAND))"; done
+for _ in $(seq 1000); do
+    rand_below 600; d=$((100 + RAND))
+    rand_below 4; if [ "$RAND" = 0 ]; then delays+=" s$d"; else delays+=" r$d"; fi
+done
 
 # supervisor: runs the bot; once $WORK/go exists, kills it after each delay and
 # starts it again; at $WORK/stop leaves the last one running until $WORK/end.
 supervise() {
-    local d pid rc
+    local d pid rc ready
     for d in $delays; do
+        ready=$(cat "$BOT_ERR" 2>/dev/null | grep -c "ready (num_connections")
         env CANCELBOT_LOG_LEVEL=info CANCELBOT_LEASE_MS=2000 "$CANCELBOT" run --db "$DB" --config "$WORK/policy.json" \
             >>"$BOT_OUT" 2>>"$BOT_ERR" &
         pid=$!
         while [ ! -f "$WORK/go" ] && [ ! -f "$WORK/stop" ]; do sleep 0.05; done
+        if [ "${d:0:1}" = r ]; then     # bounded: 30 s for this bot to connect
+            for _ in $(seq 600); do
+                [ "$(cat "$BOT_ERR" 2>/dev/null | grep -c "ready (num_connections")" -gt "$ready" ] && break
+                sleep 0.05
+            done
+        fi
+        d=${d:1}
         sleep "$(printf '%d.%03d' $((d / 1000)) $((d % 1000)))"
         [ -f "$WORK/stop" ] && break
         kill -KILL "$pid" 2>/dev/null
