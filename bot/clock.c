@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "bot/runtime_int.h"
 #include "bot/log.h"
 
@@ -81,14 +82,14 @@ void bot_jump_free(struct bot *b)
     b->jump_n = b->jump_cap = 0;
 }
 
-/* The next time something is due after now: an outbox effect (from the store's
+/* The next time something is due after `after`: an outbox effect (from the store's
  * index) or a task someone waits for (a marketplace retry); target when nothing is
  * due before it. Effects this process cannot run (another adapter's messages,
- * another process's lease) are due now or earlier and do not hold the clock. */
-static int64_t next_stop(struct bot *b, int64_t now, int64_t target)
+ * another process's lease) are due at or before `after` and do not hold the clock. */
+static int64_t next_stop(struct bot *b, int64_t after, int64_t now, int64_t target)
 {
     int64_t due, wake = loop_next_foreground_wake_ms(b->loop), next = target;
-    if (store_next_due_after(b->store, now, &due) == STORE_OK && due < next)
+    if (store_next_due_after(b->store, after, &due) == STORE_OK && due < next)
         next = due;
     if (wake > 0 && now + wake < next)
         next = now + wake;
@@ -98,7 +99,7 @@ static int64_t next_stop(struct bot *b, int64_t now, int64_t target)
 int bot_advance_clock(struct bot *b, int64_t delta_ms)
 {
     char value[32];
-    int64_t offset = loop_clock_offset_ms(b->loop), end = offset + delta_ms;
+    int64_t offset = loop_clock_offset_ms(b->loop), end = offset + delta_ms, ran_from;
     int steps = 0;
     /* The end of the jump is stored first: a crash half-way leaves the clock where
      * the user asked for it, and what was due on the way runs at the restart. */
@@ -107,14 +108,27 @@ int bot_advance_clock(struct bot *b, int64_t delta_ms)
         return -1;
     b->jump_n = 0;
     b->jumping = 1;
+    ran_from = bot_now_ms(b);
     bot_run_until_idle(b);              /* what was due before the clock moves */
     /* The clock moves by its offset (the wall clock runs on underneath): each step
-     * to the next due time, strictly later than now, so every step makes progress. */
+     * to the next time something is due after the last run began. Not after "now":
+     * what fell due while that run went idle and the wall clock moved on (a few ms
+     * on a loaded machine) would be skipped, and run only at the end of the jump,
+     * after things due later (a reminder after the expiry it comes before). Such an
+     * effect is due already: the clock stays and it runs. Each pass starts later
+     * than the last, so every pass makes progress. */
     while (offset < end && steps++ < JUMP_MAX_STEPS) {
-        int64_t now = bot_now_ms(b);
-        offset += next_stop(b, now, now + (end - offset)) - now;
+        int64_t now = bot_now_ms(b), next = next_stop(b, ran_from, now, now + (end - offset));
+        if (next > now)
+            offset += next - now;
         loop_set_clock_offset_ms(b->loop, offset < end ? offset : end);
+        ran_from = bot_now_ms(b);
         bot_run_until_idle(b);
+        if (b->fault_jump_pause_ms > 0) {
+            struct timespec pause = {(time_t)(b->fault_jump_pause_ms / 1000),
+                                     (long)(b->fault_jump_pause_ms % 1000) * 1000000L};
+            nanosleep(&pause, NULL);
+        }
     }
     if (offset < end) {
         log_warn("clock: %d steps did not reach the end of the jump; skipping the rest at once",

@@ -270,6 +270,9 @@ static int bot_setup(struct bot *b, const struct bot_options *opt, char *err, si
     fault = getenv("CANCELBOT_FAULT_KILL_DURING_LOOKUP_MS");
     if (fault && *fault)
         b->fault_lookup_ms = strtoll(fault, NULL, 10);
+    fault = getenv("CANCELBOT_FAULT_JUMP_PAUSE_MS");
+    if (fault && *fault)
+        b->fault_jump_pause_ms = strtoll(fault, NULL, 10);
     fault = getenv("CANCELBOT_FAULT_KILL_AT_POINT");
     if (fault && *fault)
         b->fault_at_point = strtol(fault, NULL, 10);

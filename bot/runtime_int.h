@@ -63,6 +63,9 @@ struct bot {
     /* CANCELBOT_FAULT_KILL_DURING_LOOKUP_MS: SIGKILL this long after a look-up starts
      * (its command acked, its answer not in yet). */
     int64_t fault_lookup_ms;
+    /* CANCELBOT_FAULT_JUMP_PAUSE_MS: a clock jump pauses this long after each step's
+     * run, as a loaded machine would (the wall clock runs on under the jump). */
+    int64_t fault_jump_pause_ms;
     /* CANCELBOT_FAULT_KILL_AT_POINT=N: SIGKILL at the N-th fault point of this
      * process, a point being the start of an effect and the moment an effect worked
      * (before its "done" mark): the fault suite picks N at random, so its kills land

@@ -64,8 +64,11 @@ expect "Completed: agreement cancelled"
 
 # Finance never answers: one nudge for the whole week, then the expiry, and the
 # shell says how many nudges it did not repeat.
+# CANCELBOT_FAULT_JUMP_PAUSE_MS: each step of the jump pauses as on a loaded machine,
+# so what falls due while the wall clock runs on under a step must still come in its
+# turn (it once came only at the end of the jump, after the expiry).
 rm -f "$DB" "$DB".*
-CANCELBOT_LOG_LEVEL=debug shell <<'IN'
+CANCELBOT_FAULT_JUMP_PAUSE_MS=20 CANCELBOT_LOG_LEVEL=debug shell <<'IN'
 /cancel aws agmt-1a2b3c4d5e6f7g8h9i0j reason=unintended-renewal note="Auto-renewed although the buyer opted out in writing"
 click CR-1 confirm
 clock +8d
