@@ -98,10 +98,13 @@ fi
 
 # ---- run: the fake Slack first, the bot in its network namespace ----
 mkdir -p "$WORK/fake"
+# The waits are long: the bot's container starts after the fake's, and podman can take
+# more than the fake's default 10 s to start it on a busy machine (the fake then gave
+# up, and /readyz never came: seen once just after a rebuild).
 cat >"$WORK/fake/script" <<'IN'
-wait api auth.test
-wait connect
-sleep 25000
+wait 60 api auth.test
+wait 60 connect
+sleep 120000
 quit
 IN
 printf 'xoxb-image-test-token-0123456789\n' >"$WORK/bot_token"
@@ -109,7 +112,7 @@ chmod 644 "$WORK/fake/script" "$WORK/bot_token"
 chmod 777 "$WORK/fake"                 # the image's user writes the fake's log there
 "${P[@]}" run -d --name "fake-$$" --network none --read-only "${RUNFLAGS[@]}" --no-healthcheck \
     -v "$WORK/fake:/fake" -v "$FAKE:/opt/fake_slack:ro" --entrypoint /opt/fake_slack "$IMAGE" \
-    --script /fake/script --log /fake/log --port-file /fake/port --timeout 60 >/dev/null ||
+    --script /fake/script --log /fake/log --port-file /fake/port --timeout 300 >/dev/null ||
     { fail "start the fake Slack container"; exit 1; }
 for _ in $(seq 100); do [ -s "$WORK/fake/port" ] && break; sleep 0.1; done
 port=$(cat "$WORK/fake/port" 2>/dev/null)
