@@ -42,17 +42,6 @@ static const char *env_get(aws_getenv_fn fn, void *ud, const char *name)
     return v && v[0] ? v : NULL;
 }
 
-static char *trim(char *s)
-{
-    size_t n;
-    while (isspace((unsigned char)*s))
-        s++;
-    n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
-
 /* At most max bytes of path, NUL-terminated. Returns 0 or an errno value (EFBIG:
  * longer than max). *out: caller frees. */
 static int read_file(const char *path, size_t max, char **out, size_t *len)
@@ -435,7 +424,7 @@ int aws_container_request(aws_getenv_fn fn, void *ud, struct http_request *req, 
             return fail(err, errlen, AWS_CRED_E_IO,
                         "Cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (%s): %s.", tfile,
                         e == EFBIG ? "too long for a header" : strerror(e));
-        token = trim(file_text);
+        token = aws_profile_trim(file_text);
         snprintf(what, sizeof(what), "The token in AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (%s)",
                  tfile);
     } else {
@@ -540,7 +529,7 @@ int aws_web_identity_request(aws_getenv_fn fn, void *ud, const char *region, int
         return fail(err, errlen, e == EFBIG ? AWS_CRED_E_INVALID : AWS_CRED_E_IO,
                     "Cannot use AWS_WEB_IDENTITY_TOKEN_FILE (%s): %s.", file,
                     e == EFBIG ? "longer than 20000 characters" : strerror(e));
-    token = trim(text);
+    token = aws_profile_trim(text);
     if (!*token || strlen(token) > WEB_TOKEN_MAX) {
         rc = fail(err, errlen, AWS_CRED_E_INVALID,
                   "The token in AWS_WEB_IDENTITY_TOKEN_FILE (%s) is %s.", file,

@@ -38,7 +38,7 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
     return rc;
 }
 
-static char *trim(char *s)
+char *aws_profile_trim(char *s)
 {
     size_t n;
     while (isspace((unsigned char)*s))
@@ -98,7 +98,7 @@ static int read_line(struct reading *r, char *line, char *err, size_t errlen)
     char *s = line, *eq, *key, *val;
     int indented = *s == ' ' || *s == '\t';
     r->lineno++;
-    s = trim(s);
+    s = aws_profile_trim(s);
     if (!*s || *s == '#' || *s == ';')
         return AWS_CRED_OK;
     if (indented && r->nested)
@@ -111,7 +111,7 @@ static int read_line(struct reading *r, char *line, char *err, size_t errlen)
                         "%s line %d: a [section] without its closing ']'.", pr->path,
                         r->lineno);
         *close = '\0';
-        r->in = section_is(trim(s + 1), r->config_style, r->profile);
+        r->in = section_is(aws_profile_trim(s + 1), r->config_style, r->profile);
         pr->has_section |= r->in;
         r->any_section = 1;
         return AWS_CRED_OK;
@@ -121,8 +121,8 @@ static int read_line(struct reading *r, char *line, char *err, size_t errlen)
                     "%s line %d is not a [section], a 'name = value' setting inside a "
                     "section, or a comment.", pr->path, r->lineno);
     *eq = '\0';
-    key = trim(s);
-    val = trim(strip_comment(eq + 1));
+    key = aws_profile_trim(s);
+    val = aws_profile_trim(strip_comment(eq + 1));
     r->nested = !*val;
     if (!r->in)
         return AWS_CRED_OK;

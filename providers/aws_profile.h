@@ -23,6 +23,10 @@ enum aws_profile_key {
     AWS_PROFILE_NKEYS
 };
 
+/* s without its leading and trailing white space (trailing cut in place): for the
+ * files' lines and values, and the token files of the credential chain. */
+char *aws_profile_trim(char *s);
+
 /* The setting names, indexed by enum aws_profile_key. */
 extern const char *const aws_profile_key_names[AWS_PROFILE_NKEYS];
 
