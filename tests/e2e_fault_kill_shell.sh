@@ -17,9 +17,10 @@ KILL_PERCENT=60
 MAX_RUNS=12                  # runs of one flow; the last ones are never killed
 
 learn_flows
-echo "an unkilled flow takes $FLOW_MS ms and passes ${POINTS[aws]} fault points: kills land 0..$FLOW_MS ms into a run (3 in 10) or at a point (7 in 10)"
+echo "an unkilled flow takes ${KIND_MS[aws]}/${KIND_MS[reject]}/${KIND_MS[azure]} ms (aws/reject/azure) and passes ${POINTS[aws]}/${POINTS[reject]}/${POINTS[azure]} fault points: kills land 0..that many ms into a run (3 in 10) or at one of the points (7 in 10)"
 
 runs=0 kills=0 killed_flows=0
+point_first=0 point_first_landed=0   # flows whose first run was armed at a point
 t_start=$(now_ms)
 for i in $(seq "$FLOWS"); do
     random_kind
@@ -32,20 +33,31 @@ for i in $(seq "$FLOWS"); do
         flow_done "$kind" && break
         kill=-
         # The first run of a flow is always armed, later ones KILL_PERCENT of times.
+        # A time kill lands only if the run is still going (a quick run, or a slow
+        # start-up, outruns it); a point kill on a first run always lands, since
+        # every run of the kind passes POINTS of them.
         rand_below 100
         if [ "$run" -le $((MAX_RUNS - 3)) ] && { [ "$run" = 1 ] || [ "$RAND" -lt "$KILL_PERCENT" ]; }; then
             rand_below 10
             if [ "$RAND" -lt 3 ]; then
-                rand_below $((FLOW_MS + 1))
+                rand_below $((KIND_MS[$kind] + 1))
                 kill=t$RAND
             else
                 # later runs have less of the flow left, so fewer points
-                rand_below $(( POINTS[$kind] / run + 1 ))
+                rand_below $(( POINTS[$kind] / run > 1 ? POINTS[$kind] / run : 1 ))
                 kill=p$(( 1 + RAND ))
             fi
         fi
         run_bot "$(rest_of_flow "$kind" "$state")" "$kill" 2>/dev/null
         runs=$((runs + 1))
+        if [ "$run" = 1 ] && [ "${kill#p}" != "$kill" ]; then
+            point_first=$((point_first + 1))
+            if [ "$RUN_RC" -eq 137 ]; then
+                point_first_landed=$((point_first_landed + 1))
+            else
+                fail "flow $i ($kind): its first run passed fewer than ${kill#p} fault points (every unbroken run passes ${POINTS[$kind]})"
+            fi
+        fi
         if [ "$RUN_RC" -eq 137 ]; then
             flow_kills=$((flow_kills + 1))
         elif [ "$RUN_RC" -ne 0 ]; then
@@ -57,7 +69,7 @@ for i in $(seq "$FLOWS"); do
     check_flow "$kind" "flow $i ($kind, $flow_kills kill(s))" "$flow_kills"
     [ "$FAILURES" -gt 20 ] && break
 done
-echo "fault kill_shell: seed $FAULT_SEED, $FLOWS flows ($killed_flows killed at least once), $runs runs, $kills kills landed, lost $LOST, doubled $DOUBLED, $REPOSTS repeated post(s) after a kill, $(( $(now_ms) - t_start )) ms"
-# Nearly every flow gets a kill; fewer than 4 in 5 means the kills come too late.
-[ "$killed_flows" -ge $(( FLOWS * 4 / 5 )) ] || fail "only $killed_flows of $FLOWS flows were killed at least once"
+echo "fault kill_shell: seed $FAULT_SEED, $FLOWS flows ($killed_flows killed at least once; $point_first_landed of $point_first first runs armed at a point), $runs runs, $kills kills landed, lost $LOST, doubled $DOUBLED, $REPOSTS repeated post(s) after a kill, $(( $(now_ms) - t_start )) ms"
+# How many time kills land depends on the machine's speed, so no count of them is
+# asserted; each first run armed at a point was checked above to have been killed.
 finish

@@ -179,6 +179,9 @@ done < <(sql "SELECT id, card_ts FROM requests ORDER BY created_ms")
 check_posts_once "$WORK/counts" "Slack posts" 0   # found by its metadata key, not re-posted
 lost=$(awk '$1 == 0' "$WORK/counts" | wc -l)
 echo "fault kill_slack: seed $FAULT_SEED, $FLOWS flows, $kills kills landed, $(grep -c '"kind":"redeliver"' "$LOG") envelopes redelivered, lost $lost, doubled $doubled, $EXTRA_POSTS repeated post(s) after a kill, $sends submission call(s) for $at_market cancellation(s), $elapsed ms"
+# Not a matter of luck: each step waits at least one 0.1 s poll of the record, so
+# the flows take 0.3 s a flow or more, while a kill comes every 0.2..0.9 s (start-up
+# plus a delay): one kill every two flows is usual; half of that means the kills stopped.
 [ "$kills" -ge $((FLOWS / 4)) ] || fail "only $kills kills landed in $FLOWS flows (a quarter as many at least)"
 if [ "$FAILURES" -ne 0 ]; then
     echo "--- fake stderr ---"; tail -5 "$WORK/fake.err"

@@ -73,6 +73,7 @@ expect_count 2 "events queue:" "two lines in all for 5 failures: the first and t
 expect_count 1 "events queue: recovered"
 expect_not "wJalrXUtnFEMI" "no secret key in the log"
 expect_mlog 0 '"sig_ok":false' "SQS calls correctly signed"
-stats | grep -q '"ReceiveMessage":[6-9]' && PASSES=$((PASSES + 1)) || { echo "FAIL: fewer than 6 receives: $(stats)"; FAILURES=$((FAILURES + 1)); }
+receives=$(stats | sed -n 's/.*"ReceiveMessage":\([0-9]*\).*/\1/p')
+[ "${receives:-0}" -ge 6 ] && PASSES=$((PASSES + 1)) || { echo "FAIL: fewer than 6 receives (5 refused, then one answered): $(stats)"; FAILURES=$((FAILURES + 1)); }
 stop_market
 finish
