@@ -159,11 +159,10 @@ char *log_format_line(enum log_format format, long long epoch_ms, enum log_level
                                      : text_line(stamp, level, ctx, msg);
 }
 
-static void log_vwrite(enum log_level level, const struct log_ctx *ctx, const char *fmt,
-                       va_list ap)
+/* The message, formatted and masked; the caller frees it. */
+static char *message_redacted(const char *fmt, va_list ap)
 {
-    struct timespec ts;
-    char *msg, *clean, *line;
+    char *msg, *clean;
     va_list again;
     int n;
     va_copy(again, ap);
@@ -173,13 +172,21 @@ static void log_vwrite(enum log_level level, const struct log_ctx *ctx, const ch
     vsnprintf(msg, (size_t)n + 1, fmt, again);
     va_end(again);
     clean = log_redact(msg, (const char *const *)log_secrets, log_n_secrets);
+    free(msg);
+    return clean;
+}
+
+static void log_vwrite(enum log_level level, const struct log_ctx *ctx, const char *fmt,
+                       va_list ap)
+{
+    struct timespec ts;
+    char *clean = message_redacted(fmt, ap), *line;
     clock_gettime(CLOCK_REALTIME, &ts);
     line = log_format_line(log_output, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
                            level, ctx, clean);
     fprintf(stderr, "%s\n", line);
     free(line);
     free(clean);
-    free(msg);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -199,5 +206,20 @@ void log_ctx_msg(enum log_level level, const struct log_ctx *ctx, const char *fm
         return;
     va_start(ap, fmt);
     log_vwrite(level, ctx, fmt, ap);
+    va_end(ap);
+}
+
+void log_cli_error(const char *who, const char *fmt, ...)
+{
+    va_list ap;
+    char *clean;
+    va_start(ap, fmt);
+    if (log_output == LOG_FORMAT_JSON) {
+        log_vwrite(LOG_ERROR, NULL, fmt, ap);
+    } else {
+        clean = message_redacted(fmt, ap);
+        fprintf(stderr, "%s%s%s\n", who ? who : "", who ? ": " : "", clean);
+        free(clean);
+    }
     va_end(ap);
 }

@@ -43,6 +43,14 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 void log_ctx_msg(enum log_level level, const struct log_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* An error a command stops on (a refused option, environment or policy; a start-up
+ * that cannot go on), said as a command-line tool says it: in text "WHO: message"
+ * alone on its line (no time, no level: a person reads it at the prompt or in
+ * journalctl), in JSON an error line like any other, so a log shipper reads every line
+ * a service writes. WHO may be NULL (the line is the message alone). Written whatever
+ * the level, redacted like every line. */
+void log_cli_error(const char *who, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The line as it is written, without its newline: for tests and for a caller that
  * prints elsewhere. Returns a string the caller frees. */
 char *log_format_line(enum log_format format, long long epoch_ms, enum log_level level,

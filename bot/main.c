@@ -183,6 +183,8 @@ static enum parse_rc parse_options(int argc, char **argv, const char *allowed, s
         {"format", offsetof(struct cli, format)}, {"since", offsetof(struct cli, since)},
         {"output", offsetof(struct cli, output)}, {"from", offsetof(struct cli, from)},
     };
+    char who[64];
+    snprintf(who, sizeof(who), "cancelbot %s", argv[1]);   /* a known command's name */
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *value = NULL, *eq;
         size_t n;
@@ -190,8 +192,8 @@ static enum parse_rc parse_options(int argc, char **argv, const char *allowed, s
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
             return PARSE_HELP;
         if (strncmp(a, "--", 2) != 0) {
-            fprintf(stderr, "cancelbot %s: unexpected argument \"%s\"; accepted options: "
-                    "%s%s--help\n", argv[1], a, allowed, *allowed ? " " : "");
+            log_cli_error(who, "unexpected argument \"%s\"; accepted options: %s%s--help", a,
+                          allowed, *allowed ? " " : "");
             return PARSE_BAD;
         }
         a += 2;
@@ -208,15 +210,15 @@ static enum parse_rc parse_options(int argc, char **argv, const char *allowed, s
             else if (i + 1 < argc)
                 value = argv[++i];
             if (!value || !*value) {
-                fprintf(stderr, "cancelbot %s: --%s needs a value\n", argv[1], known[k].name);
+                log_cli_error(who, "--%s needs a value", known[k].name);
                 return PARSE_BAD;
             }
             *(const char **)((char *)cli + known[k].off) = value;
             found = 1;
         }
         if (!found) {
-            fprintf(stderr, "cancelbot %s: unknown option \"--%.*s\"; accepted options: "
-                    "%s%s--help\n", argv[1], (int)n, a, allowed, *allowed ? " " : "");
+            log_cli_error(who, "unknown option \"--%.*s\"; accepted options: %s%s--help",
+                          (int)n, a, allowed, *allowed ? " " : "");
             return PARSE_BAD;
         }
     }
@@ -229,7 +231,7 @@ static int load_policy(const char *cli_config, struct policy *pol)
     struct config_report *report;
     int which = config_policy_path(cli_config, path, sizeof(path)), rc;
     if (which < 0) {
-        fprintf(stderr, "cancelbot: the config path is too long\n");
+        log_cli_error("cancelbot", "the config path is too long");
         return -1;
     }
     if (which == 0) {
@@ -240,8 +242,9 @@ static int load_policy(const char *cli_config, struct policy *pol)
         abort();
     rc = config_load_policy_file(path, pol, report);
     if (rc != CONFIG_OK) {
-        fprintf(stderr, "cancelbot: %s: %s\n", path, config_rc_text(rc));
-        config_report_print(report, stderr);
+        log_cli_error("cancelbot", "%s: %s", path, config_rc_text(rc));
+        for (int i = 0; i < report->n; i++)
+            log_cli_error(NULL, "%s: %s", report->items[i].path, report->items[i].text);
     }
     free(report);
     return rc == CONFIG_OK ? 0 : -1;
@@ -269,8 +272,8 @@ static int database_url(const struct cli *cli, const char **url)
     const char *env_name = "CANCELBOT_DATABASE_URL";
     *url = NULL;
     if (cli->db && cli->database_url) {
-        fprintf(stderr, "cancelbot: give --db FILE (SQLite) or --database-url URL "
-                "(PostgreSQL), not both\n");
+        log_cli_error("cancelbot", "give --db FILE (SQLite) or --database-url URL "
+                "(PostgreSQL), not both");
         return -1;
     }
     if (cli->db)
@@ -282,8 +285,8 @@ static int database_url(const struct cli *cli, const char **url)
     if (!env)
         env = env_nonempty("DATABASE_URL"), env_name = "DATABASE_URL";
     if (env && env_nonempty("CANCELBOT_DB")) {
-        fprintf(stderr, "cancelbot: both CANCELBOT_DB (SQLite) and %s (PostgreSQL) are set; "
-                "unset one, or choose with --db FILE or --database-url URL\n", env_name);
+        log_cli_error("cancelbot", "both CANCELBOT_DB (SQLite) and %s (PostgreSQL) are set; "
+                "unset one, or choose with --db FILE or --database-url URL", env_name);
         return -1;
     }
     *url = env;
@@ -342,23 +345,23 @@ static int check_run(const struct cli *cli, const struct policy *pol, struct run
     env->api_url = env_nonempty("SLACK_API_URL") ? env_nonempty("SLACK_API_URL")
                                                  : "https://slack.com/api/";
     if (!env->app_token != !env->bot_token) {
-        fprintf(stderr, "cancelbot: set both SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN "
-                "(xoxb-...) for Slack, or neither for the terminal shell\n");
+        log_cli_error("cancelbot", "set both SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN "
+                "(xoxb-...) for Slack, or neither for the terminal shell");
         return -1;
     }
     if (env->app_token && slack_check_tokens(env->app_token, env->bot_token, err,
                                              sizeof(err)) != 0) {
-        fprintf(stderr, "cancelbot: %s\n", err);
+        log_cli_error("cancelbot", "%s", err);
         return -1;
     }
     if ((end && *end) || connections < 1 || connections > 10) {
-        fprintf(stderr, "cancelbot: CANCELBOT_SLACK_CONNECTIONS=\"%s\" is not accepted; use a "
-                "number from 1 to 10\n", n);
+        log_cli_error("cancelbot", "CANCELBOT_SLACK_CONNECTIONS=\"%s\" is not accepted; use a "
+                "number from 1 to 10", n);
         return -1;
     }
     env->connections = (int)connections;
     if (health_parse_addr(getenv(HEALTH_ADDR_ENV), &env->health, err, sizeof(err)) != 0) {
-        fprintf(stderr, "cancelbot: %s\n", err);
+        log_cli_error("cancelbot", "%s", err);
         return -1;
     }
     if (database_url(cli, &env->database_url) != 0)
@@ -366,7 +369,7 @@ static int check_run(const struct cli *cli, const struct policy *pol, struct run
     env->db_path = db_path(cli);
     /* The providers need an HTTP client to be set up; this one never sends. */
     if (!(http = http_curl_new())) {
-        fprintf(stderr, "cancelbot: out of memory\n");
+        log_cli_error("cancelbot", "out of memory");
         return -1;
     }
     memset(&bo, 0, sizeof(bo));
@@ -376,7 +379,7 @@ static int check_run(const struct cli *cli, const struct policy *pol, struct run
     bo.sim_seed_path = cli->seed;
     bo.http = http_curl_client(http);
     if (bot_check_options(&bo, err, sizeof(err)) != 0)
-        fprintf(stderr, "cancelbot: %s\n", err);
+        log_cli_error("cancelbot", "%s", err);
     else
         rc = 0;
     http_curl_free(http);
@@ -417,7 +420,7 @@ static int cmd_check_config(const struct cli *cli)
         policy_init_default(pol);
         rc = 0;
     } else if (which < 0) {
-        fprintf(stderr, "cancelbot check-config: the path is too long\n");
+        log_cli_error("cancelbot check-config", "the path is too long");
     } else if ((rc = config_load_policy_file(path, pol, report)) != CONFIG_OK) {
         printf("%s: %s (%d problem%s)\n", path, config_rc_text(rc), report->n,
                report->n == 1 ? "" : "s");
@@ -459,44 +462,44 @@ static int cmd_export(const struct cli *cli)
     if (cli->format && strcmp(cli->format, "json") == 0) {
         fmt = STORE_EXPORT_JSON;
     } else if (cli->format && strcmp(cli->format, "csv") != 0) {
-        fprintf(stderr, "cancelbot export: --format \"%s\" is not known; accepted: csv, json\n",
+        log_cli_error("cancelbot export", "--format \"%s\" is not known; accepted: csv, json",
                 cli->format);
         return 2;
     }
     if (cli->since && (since = format_parse_date(cli->since)) < 0) {
-        fprintf(stderr, "cancelbot export: --since \"%s\" is not a date; use YYYY-MM-DD, "
-                "e.g. --since 2026-01-01\n", cli->since);
+        log_cli_error("cancelbot export", "--since \"%s\" is not a date; use YYYY-MM-DD, "
+                "e.g. --since 2026-01-01", cli->since);
         return 2;
     }
     if (database_url(cli, &url) != 0)
         return 2;
     if (url) {
         if (store_open_postgres(url, &st, why, sizeof(why)) != STORE_OK) {
-            fprintf(stderr, "cancelbot export: database (PostgreSQL): %s\n", why);
+            log_cli_error("cancelbot export", "database (PostgreSQL): %s", why);
             return 1;
         }
     } else if ((rc = store_open_existing(db_path(cli), &st, why, sizeof(why))) != STORE_OK) {
         if (rc == STORE_E_NOT_FOUND)
-            fprintf(stderr, "cancelbot export: there is no database %s (nothing was created); "
-                    "give the bot's file with --db FILE or CANCELBOT_DB\n", db_path(cli));
+            log_cli_error("cancelbot export", "there is no database %s (nothing was created); "
+                    "give the bot's file with --db FILE or CANCELBOT_DB", db_path(cli));
         else
-            fprintf(stderr, "cancelbot export: database %s: %s\n", db_path(cli), why);
+            log_cli_error("cancelbot export", "database %s: %s", db_path(cli), why);
         rc = 1;
         goto out;
     }
     rc = 1;
     if (cli->output && !(out = fopen(cli->output, "w"))) {
-        fprintf(stderr, "cancelbot export: cannot write %s: %s\n", cli->output,
+        log_cli_error("cancelbot export", "cannot write %s: %s", cli->output,
                 strerror(errno));
         goto out;
     }
     if (store_export(st, out, fmt, since) != STORE_OK)
-        fprintf(stderr, "cancelbot export: %s\n", store_last_error(st));
+        log_cli_error("cancelbot export", "%s", store_last_error(st));
     else
         rc = 0;
 out:
     if (out && out != stdout && fclose(out) != 0) {
-        fprintf(stderr, "cancelbot export: writing %s failed: %s\n", cli->output,
+        log_cli_error("cancelbot export", "writing %s failed: %s", cli->output,
                 strerror(errno));
         rc = 1;
     }
@@ -514,14 +517,14 @@ static int cmd_migrate(const struct cli *cli)
     if (database_url(cli, &url) != 0)
         return 2;
     if (cli->from && (strncmp(cli->from, "sqlite:", 7) != 0 || !cli->from[7])) {
-        fprintf(stderr, "cancelbot migrate: --from: give the SQLite record as sqlite:FILE "
-                "(e.g. --from sqlite:cancelbot.db)\n");
+        log_cli_error("cancelbot migrate", "--from: give the SQLite record as sqlite:FILE "
+                "(e.g. --from sqlite:cancelbot.db)");
         return 2;
     }
     if (cli->from && !url) {
-        fprintf(stderr, "cancelbot migrate: --from moves a SQLite record into PostgreSQL: "
+        log_cli_error("cancelbot migrate", "--from moves a SQLite record into PostgreSQL: "
                 "give --database-url (or DATABASE_URL); a SQLite record is copied as a "
-                "file\n");
+                "file");
         return 2;
     }
     if (url)
@@ -529,7 +532,7 @@ static int cmd_migrate(const struct cli *cli)
     else
         rc = store_open(db_path(cli), &st, why, sizeof(why));
     if (rc != STORE_OK) {
-        fprintf(stderr, "cancelbot migrate: database %s: %s\n", url ? "(PostgreSQL)"
+        log_cli_error("cancelbot migrate", "database %s: %s", url ? "(PostgreSQL)"
                                                                     : db_path(cli), why);
         return 1;
     }
@@ -538,7 +541,7 @@ static int cmd_migrate(const struct cli *cli)
     if (cli->from) {
         long rows = 0;
         if (store_import_sqlite(st, cli->from + 7, &rows, why, sizeof(why)) != STORE_OK) {
-            fprintf(stderr, "cancelbot migrate: moving %s: %s; nothing was written\n",
+            log_cli_error("cancelbot migrate", "moving %s: %s; nothing was written",
                     cli->from + 7, why);
             store_close(st);
             return 1;
@@ -585,7 +588,7 @@ static int cmd_run(const struct cli *cli)
         if (env.app_token)
             rc = cmd_slack(cli, &env, pol);
         else    /* a service manager's: a shell on an empty stdin would exit 0 at once */
-            fprintf(stderr, "cancelbot run: %s\n", NO_TOKENS_NO_TERMINAL);
+            log_cli_error("cancelbot run", "%s", NO_TOKENS_NO_TERMINAL);
     }
     free(pol);
     return rc;
@@ -621,8 +624,8 @@ static const struct command *find_command(const char *name)
 
 static void unknown_command(const char *name)
 {
-    fprintf(stderr, "cancelbot: unknown command \"%s\"; accepted: run, shell, check-config, "
-            "export, migrate, version, help\n", name);
+    log_cli_error("cancelbot", "unknown command \"%s\"; accepted: run, shell, check-config, "
+            "export, migrate, version, help", name);
 }
 
 static int cmd_help(const struct cli *cli)
@@ -651,8 +654,8 @@ static int dispatch(int argc, char **argv)
     if (level && *level) {
         int l = log_level_from_name(level);
         if (l < 0) {
-            fprintf(stderr, "cancelbot: CANCELBOT_LOG_LEVEL=\"%s\" is not known; accepted: "
-                    "error, warn, info, debug\n", level);
+            log_cli_error("cancelbot", "CANCELBOT_LOG_LEVEL=\"%s\" is not known; accepted: "
+                    "error, warn, info, debug", level);
             return 2;
         }
         log_set_level((enum log_level)l);
@@ -660,8 +663,8 @@ static int dispatch(int argc, char **argv)
     if (format && *format) {
         int f = log_format_from_name(format);
         if (f < 0) {
-            fprintf(stderr, "cancelbot: CANCELBOT_LOG_FORMAT=\"%s\" is not known; accepted: "
-                    "text, json\n", format);
+            log_cli_error("cancelbot", "CANCELBOT_LOG_FORMAT=\"%s\" is not known; accepted: "
+                    "text, json", format);
             return 2;
         }
         log_set_format((enum log_format)f);
@@ -677,7 +680,7 @@ static int dispatch(int argc, char **argv)
     /* NAME_FILE secrets become NAME before anything reads them (help and version
      * read none) */
     if (c->run != cmd_help && c->run != cmd_version && secret_env_load(err, sizeof(err)) != 0) {
-        fprintf(stderr, "cancelbot: %s\n", err);
+        log_cli_error("cancelbot", "%s", err);
         return 2;
     }
     if (c->run == cmd_help && argc == 3 && argv[2][0] != '-') {

@@ -475,7 +475,7 @@ int shell_run(const struct shell_options *opt)
     bo.http_settle = http_curl_settle;
     bo.http_ud = http;
     if (bot_open(&bo, &sh.chat, &sh.bot, err, sizeof(err)) != 0) {
-        fprintf(stderr, "cancelbot: %s\n", err);
+        log_cli_error("cancelbot", "%s", err);
         http_curl_free(http);
         free(line);
         return 1;

@@ -424,7 +424,7 @@ static int open_bot(struct slack_runtime *rt, const struct bot_options *bo)
         if (rc == 0)
             return 0;
         if (rc != BOT_E_UNREACHABLE) {
-            fprintf(stderr, "cancelbot: %s\n", err);
+            log_cli_error("cancelbot", "%s", err);
             return -1;
         }
         delay = start_backoff_ms(rt, attempt);
@@ -446,7 +446,7 @@ static int sign_in(struct slack_runtime *rt, const char *api_url)
         rt->auth_done = rt->auth_ok = rt->auth_fatal = 0;
         if (slack_api_call_once(rt->sc.api, "auth.test", SLACK_TOKEN_BOT, json_object(),
                                 on_auth, rt)) {
-            fprintf(stderr, "cancelbot: could not call Slack\n");
+            log_cli_error("cancelbot", "could not call Slack");
             return -1;
         }
         service_until(rt, &rt->auth_done, AUTH_TIMEOUT_MS);
@@ -557,7 +557,7 @@ int slack_run(const struct slack_run_options *opt)
     info.gid = -1;
     info.uid = -1;
     if (!(rt->ctx = lws_create_context(&info))) {
-        fprintf(stderr, "cancelbot: could not start the websocket library\n");
+        log_cli_error("cancelbot", "could not start the websocket library");
         goto out;
     }
     signal_ctx = rt->ctx;
@@ -570,7 +570,7 @@ int slack_run(const struct slack_run_options *opt)
     if (opt->health.enabled) {
         if (!(rt->health = http_health_start(rt->ctx, &opt->health, health_snapshot, rt, err,
                                              sizeof(err)))) {
-            fprintf(stderr, "cancelbot: %s\n", err);
+            log_cli_error("cancelbot", "%s", err);
             goto out;
         }
         http_health_serve_metrics(rt->health, metrics_text, rt);
@@ -578,7 +578,7 @@ int slack_run(const struct slack_run_options *opt)
                  http_health_port(rt->health));
     }
     if (http_curl_attach_lws(rt->http, rt->ctx) != 0) {
-        fprintf(stderr, "cancelbot: could not put HTTP on the websocket library's loop\n");
+        log_cli_error("cancelbot", "could not put HTTP on the websocket library's loop");
         goto out;
     }
     if ((step = open_bot(rt, &bo)) != 0) {

@@ -133,5 +133,39 @@ expect "AWS_SECRET_ACCESS_KEY_FILE: cannot read $WORK/unreadable: Is a directory
 CANCELBOT_DATABASE_URL_FILE="$WORK/missing" "$CANCELBOT" migrate >"$OUT" 2>&1
 expect_rc 2 $? "a missing secret file"
 expect "CANCELBOT_DATABASE_URL_FILE: cannot read $WORK/missing: No such file or directory"
+
+# ---- what start-up refuses, in JSON: every line an object, the sentence in "msg" ----
+all_json() {         # all_json FILE "what": every line of FILE is a JSON error object
+    local bad
+    bad=$(jq -R 'try (fromjson | if .level == "error" and (.msg | type) == "string" and .time
+                                 then empty else . end) catch .' "$1" | head -3)
+    if [ -s "$1" ] && [ -z "$bad" ]; then PASSES=$((PASSES + 1)); else
+        echo "FAIL: $2: not every line is a JSON error line: ${bad:-(no output)}"
+        FAILURES=$((FAILURES + 1)); fi
+}
+CANCELBOT_LOG_FORMAT=json "$CANCELBOT" run --db "$DB" </dev/null >"$OUT" 2>&1
+expect_rc 2 $? "run without tokens or a terminal, JSON logs"
+all_json "$OUT" "run without tokens"
+expect '"msg":"SLACK_APP_TOKEN and SLACK_BOT_TOKEN are not set and standard input is not a terminal'
+printf '{"approvers": {"users": [1]}, "colour": "red"}' >"$WORK/bad_policy.json"
+CANCELBOT_LOG_FORMAT=json SLACK_APP_TOKEN=$APP_TOKEN SLACK_BOT_TOKEN=$BOT_TOKEN     "$CANCELBOT" run --db "$DB" --config "$WORK/bad_policy.json" </dev/null >"$OUT" 2>&1
+expect_rc 2 $? "run with a broken policy, JSON logs"
+all_json "$OUT" "a broken policy"
+expect '"msg":"$.approvers.users[0]: expected a Slack user id'
+expect '"msg":"$.colour: unknown field; accepted:'
+CANCELBOT_LOG_FORMAT=json "$CANCELBOT" run --bogus >"$OUT" 2>&1
+expect_rc 2 $? "run with an unknown option, JSON logs"
+all_json "$OUT" "an unknown option"
+expect '"msg":"unknown option \"--bogus\"; accepted options: --config'
+CANCELBOT_LOG_FORMAT=json SLACK_APP_TOKEN=$BOT_TOKEN SLACK_BOT_TOKEN=$BOT_TOKEN     "$CANCELBOT" run --db "$DB" </dev/null >"$OUT" 2>&1
+expect_rc 2 $? "run with the bot token as the app token, JSON logs"
+all_json "$OUT" "a token of the wrong kind"
+expect '"msg":"SLACK_APP_TOKEN must be an app-level token (xapp-...)'
+expect_not "$BOT_TOKEN" "the token in a refusal"
+# the same refusals stay plain sentences in text
+SLACK_APP_TOKEN=$APP_TOKEN SLACK_BOT_TOKEN=$BOT_TOKEN \
+    "$CANCELBOT" run --db "$DB" --config "$WORK/bad_policy.json" </dev/null >"$OUT" 2>&1
+expect "cancelbot: $WORK/bad_policy.json: The policy file has problems"
+expect '$.colour: unknown field; accepted:'
 stop_market
 finish
