@@ -336,7 +336,10 @@ int bot_open(const struct bot_options *opt, struct chat *chat, struct bot **out,
     }
     b->chat = chat;
     if (opt->database_url) {
-        if ((src = store_open_postgres(opt->database_url, &b->store, why, sizeof(why))) != STORE_OK) {
+        src = opt->on_event_loop
+                  ? store_open_postgres_on_loop(opt->database_url, &b->store, why, sizeof(why))
+                  : store_open_postgres(opt->database_url, &b->store, why, sizeof(why));
+        if (src != STORE_OK) {
             snprintf(err, errlen, "database (PostgreSQL, DATABASE_URL): %s", why);
             if (src == STORE_E_UNREACHABLE)
                 rc = BOT_E_UNREACHABLE;

@@ -28,6 +28,10 @@ struct bot_options {
      * returns how many are still running. NULL when the loop is driven elsewhere. */
     int (*http_settle)(void *ud, int wait_ms);
     void *http_ud;
+    /* `run`: opened on the event loop, which must keep turning (the probes) while the
+     * database does not answer: each PostgreSQL connection attempt is bounded to 2 s
+     * (store_open_postgres_on_loop), and the caller tries again. */
+    int on_event_loop;
 };
 
 struct bot;

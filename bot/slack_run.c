@@ -536,6 +536,7 @@ int slack_run(const struct slack_run_options *opt)
     memset(&bo, 0, sizeof(bo));
     bo.db_path = opt->db_path;
     bo.database_url = opt->database_url;
+    bo.on_event_loop = 1;
     bo.policy = opt->policy;
     bo.sim_seed_path = opt->sim_seed_path;
     rt->rng = 0x2545f4914f6cdd1dULL ^ (uint64_t)(uintptr_t)rt ^ (uint64_t)monotonic_ms();

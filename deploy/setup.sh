@@ -38,8 +38,9 @@ packages=(build-essential cmake pkg-config ca-certificates
 # The deploy/ checks (ctest -L deploy): systemd-analyze verifies the unit; podman
 # (with runc; debootstrap makes its Debian 12 base, as no registry is reachable)
 # builds and runs the image; Debian's python3-kubernetes checks the manifests against
-# the Kubernetes API's models, offline (deploy/lint/k8s_check.py).
-[ "$mode" = test ] && packages+=(systemd podman runc debootstrap python3-kubernetes python3-yaml)
+# the Kubernetes API's models, offline (deploy/lint/k8s_check.py). python3 also plays
+# a database server that never answers (e2e_postgres_startup).
+[ "$mode" = test ] && packages+=(systemd podman runc debootstrap python3 python3-kubernetes python3-yaml)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,7 +6,8 @@
  *   (pg_advisory_xact_lock), so replicas that start together migrate once.
  * - Synchronous libpq: the bot's loop is single-threaded, and every call is bounded
  *   instead: connect_timeout (10 s unless the connection string or PGCONNECT_TIMEOUT
- *   says otherwise), TCP keepalives and tcp_user_timeout (a dead server or network is
+ *   says otherwise; 2 s, whatever they say, when opened on `run`'s event loop, as for
+ *   every reconnection: a silent server must not stall the probes), TCP keepalives and tcp_user_timeout (a dead server or network is
  *   noticed within about 30 s), statement_timeout 10 s per statement (lock waits
  *   included). LISTEN/NOTIFY wake-ups and riding out a lost connection are in
  *   postgres_conn.c.
@@ -275,7 +276,8 @@ int store_check_postgres_url(const char *conninfo, char *err, size_t errlen)
     return STORE_OK;
 }
 
-int store_open_postgres(const char *conninfo, struct store **out, char *err, size_t errlen)
+static int pg_open(const char *conninfo, int on_loop, struct store **out, char *err,
+                   size_t errlen)
 {
     struct pg_store *p = NULL;
     PQconninfoOption *opts;
@@ -302,7 +304,7 @@ int store_open_postgres(const char *conninfo, struct store **out, char *err, siz
     store_init(&p->base, &pg_ops);
     p->jitter = (uint64_t)(uintptr_t)p ^ (uint64_t)strtoull(strrchr(p->base.owner, ':') + 1,
                                                            NULL, 16);
-    if ((rc = pg_connect(p, 0, err, errlen)) != STORE_OK)
+    if ((rc = pg_connect(p, on_loop, err, errlen)) != STORE_OK)
         goto out;
     if ((rc = store_migrate(&p->base))) {
         snprintf(err, errlen, "%s", p->base.err);
@@ -314,6 +316,17 @@ out:
     if (p)
         pg_close(&p->base);
     return rc;
+}
+
+int store_open_postgres(const char *conninfo, struct store **out, char *err, size_t errlen)
+{
+    return pg_open(conninfo, 0, out, err, errlen);
+}
+
+int store_open_postgres_on_loop(const char *conninfo, struct store **out, char *err,
+                                size_t errlen)
+{
+    return pg_open(conninfo, 1, out, err, errlen);
 }
 
 /* ---- requests ---- */

@@ -42,6 +42,12 @@ int store_open_existing(const char *path, struct store **out, char *err, size_t 
  * what it leaves out. Connects (with timeouts) and migrates. On failure err says why,
  * without the password; STORE_E_INVALID when conninfo cannot be read at all. */
 int store_open_postgres(const char *conninfo, struct store **out, char *err, size_t errlen);
+/* The same for a caller whose event loop must go on turning while the database does
+ * not answer (`run`: its probes answer meanwhile, and it tries again): one attempt
+ * gives up after 2 s (libpq's least), as every reconnection does, whatever conninfo
+ * or PGCONNECT_TIMEOUT say; store_open_postgres waits 10 s unless they say otherwise. */
+int store_open_postgres_on_loop(const char *conninfo, struct store **out, char *err,
+                                size_t errlen);
 /* Whether conninfo can be read at all (nothing connects): STORE_OK, or
  * STORE_E_INVALID with err saying how to write it (never quoting it: it may hold a
  * password). store_open_postgres refuses the same strings with the same words. */
