@@ -8,7 +8,11 @@
  * renames it over the old one, so a killed process leaves the old or the new state,
  * never half of one. No fsync: this stands in for a remote marketplace, whose
  * durability is not ours to prove, and a sync per change made the simulated market
- * the costliest part of a benchmark run. */
+ * the costliest part of a benchmark run. The temporary file's name is its own
+ * (mkstemp): two processes on one record save side by side, and with one shared name
+ * one renamed the other's half-written file into place, or found it gone and failed
+ * the call (the e2e_two_process_race flake, a submission retried too late). Each keeps
+ * its market in memory, so with two of them the file holds the last writer's. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -502,32 +506,39 @@ int sim_market_save(const struct sim_market *m, char *err, size_t errlen)
 {
     char *text = NULL, *tmp = NULL;
     FILE *fp = NULL;
-    int rc = -1;
+    int rc = -1, fd = -1;
     if (!m->state_path)
         return 0;
-    size_t tmplen = strlen(m->state_path) + 5;
+    size_t tmplen = strlen(m->state_path) + 8;
     if (!(text = sim_market_dump(m)) || !(tmp = malloc(tmplen))) {
         sim_say(err, errlen, "out of memory");
         goto out;
     }
-    snprintf(tmp, tmplen, "%s.tmp", m->state_path);
-    if (!(fp = fopen(tmp, "w")) || fputs(text, fp) == EOF || fputc('\n', fp) == EOF ||
-        fflush(fp) != 0) {
-        sim_say(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    snprintf(tmp, tmplen, "%s.XXXXXX", m->state_path);
+    if ((fd = mkstemp(tmp)) < 0) {
+        sim_say(err, errlen, "cannot write a temporary file beside %s: %s", m->state_path,
+                strerror(errno));
         goto out;
     }
-    int closed = fclose(fp);
-    fp = NULL;
-    if (closed != 0 || rename(tmp, m->state_path) != 0) {
+    if (!(fp = fdopen(fd, "w"))) {
+        sim_say(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        close(fd);
+        goto gone;
+    }
+    if (fputs(text, fp) == EOF || fputc('\n', fp) == EOF || fflush(fp) != 0) {
+        sim_say(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        fclose(fp);
+        goto gone;
+    }
+    if (fclose(fp) != 0 || rename(tmp, m->state_path) != 0) {
         sim_say(err, errlen, "cannot replace %s: %s", m->state_path, strerror(errno));
-        goto out;
+        goto gone;
     }
     rc = 0;
+    goto out;
+gone:
+    remove(tmp);
 out:
-    if (fp) {
-        fclose(fp);
-        remove(tmp);
-    }
     free(tmp);
     free(text);
     return rc;

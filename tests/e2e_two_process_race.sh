@@ -70,4 +70,11 @@ expect_rc $((2 * ROUNDS)) "$(sql "SELECT COUNT(*) FROM events WHERE event = 'sub
     "and only once"
 cat "$WORK/a.out" "$WORK/b.out" >"$OUT"
 expect_count $((2 * ROUNDS)) "Submitted to "
+if [ "$FAILURES" -ne 0 ]; then
+    echo "--- requests not done, and their effects ---"
+    sql "SELECT id, state FROM requests WHERE state IN ('awaiting_approval', 'submitting')"
+    sql "SELECT * FROM outbox WHERE status = 'pending' AND kind <> 'timer'"
+    echo "--- first process's stderr ---"; cat "$WORK/a.err"
+    echo "--- second process's stderr ---"; cat "$WORK/b.err"
+fi
 finish

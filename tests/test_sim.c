@@ -4,6 +4,8 @@
  * glue's promise that callbacks never fire inside the call. Time is plain integers. */
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "tests/check.h"
 #include "providers/sim.h"
@@ -158,7 +160,6 @@ static void seed_path(char *buf, size_t len)
 struct tmpdir {
     char dir[64];
     char state[128];
-    char tmp[160];
 };
 
 static void tmpdir_make(struct tmpdir *t)
@@ -167,13 +168,26 @@ static void tmpdir_make(struct tmpdir *t)
     if (!mkdtemp(t->dir))
         t->dir[0] = '\0';
     snprintf(t->state, sizeof(t->state), "%s/state.json", t->dir);
-    snprintf(t->tmp, sizeof(t->tmp), "%s.tmp", t->state);
+}
+
+/* Files in the directory other than the state file (a temporary one left behind). */
+static int tmpdir_others(const struct tmpdir *t)
+{
+    DIR *dir = opendir(t->dir);
+    struct dirent *e;
+    int n = 0;
+    if (!dir)
+        return -1;
+    while ((e = readdir(dir)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "state.json"))
+            n++;
+    closedir(dir);
+    return n;
 }
 
 static void tmpdir_remove(struct tmpdir *t)
 {
     remove(t->state);
-    remove(t->tmp);
     rmdir(t->dir);
 }
 
@@ -669,7 +683,7 @@ static void test_state_round_trip_preserves_everything(void)
     struct provider_ref r = aws_ref(REQUEST_CANCEL, AGMT, ref);
     CHECK(sim_market_poll(m, &r, T0 + 7 * DAY, &res) == PROVIDER_OK);    /* AWS approves */
     CHECK(res.status == MSTATUS_AUTO_APPROVED);
-    CHECK(access(d.state, F_OK) == 0 && access(d.tmp, F_OK) != 0);
+    CHECK(access(d.state, F_OK) == 0 && tmpdir_others(&d) == 0);
 
     /* the state file wins over the seed, which here does not even exist */
     struct sim_market *back = sim_market_load_json("/nonexistent/seed.json", d.state, err,
@@ -711,6 +725,44 @@ static void test_state_round_trip_preserves_everything(void)
     }
     sim_market_free(back);
     sim_market_free(m);
+    tmpdir_remove(&d);
+}
+
+/* Two processes on one record save the market side by side: every save works, none
+ * leaves a temporary file, and the file always loads (a shared temporary name made
+ * one process rename the other's half-written file, or fail with ENOENT). */
+static void test_two_processes_save_side_by_side(void)
+{
+    struct tmpdir d;
+    char err[256] = "";
+    pid_t kids[2];
+    int failed = 0;
+    tmpdir_make(&d);
+    for (int k = 0; k < 2; k++) {
+        if ((kids[k] = fork()) == 0) {
+            struct sim_market *m = sim_market_load_json(NULL, d.state, err, sizeof(err));
+            int bad = !m;
+            for (int i = 0; m && i < 400; i++)
+                bad += sim_market_save(m, err, sizeof(err)) != 0;
+            if (bad)
+                fprintf(stderr, "  process %d: %d save(s) failed, last: %s\n", k, bad, err);
+            sim_market_free(m);
+            _exit(bad ? 1 : 0);
+        }
+        CHECK(kids[k] > 0);
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = 0;
+        if (kids[k] > 0 && waitpid(kids[k], &status, 0) == kids[k])
+            failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+        else
+            failed++;
+    }
+    CHECK(failed == 0);
+    CHECK(tmpdir_others(&d) == 0);
+    struct sim_market *back = sim_market_load_json(NULL, d.state, err, sizeof(err));
+    CHECK(back != NULL);
+    sim_market_free(back);
     tmpdir_remove(&d);
 }
 
@@ -992,6 +1044,7 @@ int main(void)
     RUN(test_azure_entitlement_inactive_10_minutes_after_cancel);
     RUN(test_refund_flow);
     RUN(test_state_round_trip_preserves_everything);
+    RUN(test_two_processes_save_side_by_side);
     RUN(test_any_description_survives_the_state_file);
     RUN(test_damaged_state_file_is_refused);
     RUN(test_builtin_seed_matches_deploy_file);
