@@ -24,7 +24,8 @@ enum aws_profile_key {
 };
 
 /* s without its leading and trailing white space (trailing cut in place): for the
- * files' lines and values, and the token files of the credential chain. */
+ * files' lines and values, the token files of the credential chain, and STS's XML
+ * text (aws_sts.c). */
 char *aws_profile_trim(char *s);
 
 /* The setting names, indexed by enum aws_profile_key. */

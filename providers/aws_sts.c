@@ -4,18 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "providers/aws_profile.h"
 #include "providers/aws_sts.h"
-
-static char *trim(char *s)
-{
-    size_t n;
-    while (isspace((unsigned char)*s))
-        s++;
-    n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
 
 static const char *find_str(const char *p, const char *end, const char *s)
 {
@@ -132,7 +122,7 @@ int aws_xml_text(const char *p, const char *end, char *out, size_t cap)
         n += litlen;
     }
     out[n] = '\0';
-    text = trim(out);
+    text = aws_profile_trim(out);
     memmove(out, text, strlen(text) + 1);
     return 0;
 }
